@@ -1,1 +1,91 @@
-fn main() {}
+//! The `lockstep` command.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lockstep::{scripts, wast};
+
+#[derive(Parser)]
+#[command(name = "lockstep", about = "WebAssembly dynamic linking, checked in lockstep")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run .wast scripts (files, directories, or `spec:wasm-v2[/NAME.wast]`).
+    Wast {
+        /// Engines to run; only `model` exists so far.
+        #[arg(long, default_value = "model", value_delimiter = ',')]
+        engines: Vec<String>,
+        /// Print every skipped check with its reason.
+        #[arg(long)]
+        verbose: bool,
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Wast { engines, verbose, paths } => run_wast(&engines, verbose, &paths),
+    }
+}
+
+fn run_wast(engines: &[String], verbose: bool, paths: &[String]) -> ExitCode {
+    if let Some(e) = engines.iter().find(|e| e.as_str() != "model") {
+        eprintln!("lockstep: engine {e} is not available yet (only: model)");
+        return ExitCode::from(2);
+    }
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    for path in paths {
+        let scripts = match scripts::resolve(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("lockstep: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for script in scripts {
+            let r = wast::run_script(&script.name, &script.text);
+            let verdict = if r.ok() { "ok  " } else { "FAIL" };
+            println!(
+                "{verdict} {}: {} passed, {} failed, {} skipped",
+                r.name,
+                r.passed,
+                r.failed.len(),
+                r.skipped.len()
+            );
+            for note in &r.failed {
+                println!("     failed {note}");
+            }
+            print_skips(&r.skipped, verbose);
+            passed += r.passed;
+            failed += r.failed.len();
+            skipped += r.skipped.len();
+        }
+    }
+    println!("wast: {passed} passed, {failed} failed, {skipped} skipped");
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Skips are never silent: each distinct reason with its count, or each skip.
+fn print_skips(skips: &[wast::Note], verbose: bool) {
+    if verbose {
+        for note in skips {
+            println!("     skipped {note}");
+        }
+        return;
+    }
+    let mut reasons: Vec<(&str, usize)> = Vec::new();
+    for note in skips {
+        match reasons.iter_mut().find(|(r, _)| *r == note.what) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((&note.what, 1)),
+        }
+    }
+    for (reason, n) in reasons {
+        println!("     skipped {n}: {reason}");
+    }
+}

@@ -1,0 +1,5 @@
+//! Lockstep's harness: runs scripts through the model (and, later, engines).
+
+pub mod scripts;
+pub mod spectest;
+pub mod wast;
