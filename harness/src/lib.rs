@@ -1,5 +1,6 @@
 //! Lockstep's harness: runs scripts through the model (and, later, engines).
 
+pub mod bench;
 pub mod scripts;
 pub mod spectest;
 pub mod wast;

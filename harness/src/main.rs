@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lockstep::{scripts, wast};
+use lockstep::{bench, scripts, wast};
 
 #[derive(Parser)]
 #[command(name = "lockstep", about = "WebAssembly dynamic linking, checked in lockstep")]
@@ -25,11 +25,18 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<String>,
     },
+    /// Time the model against wasmi on the workloads in corpus/bench.
+    Bench {
+        /// Repetitions per workload and engine (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+    },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Wast { engines, verbose, paths } => run_wast(&engines, verbose, &paths),
+        Command::Bench { reps } => run_bench(reps),
     }
 }
 
@@ -87,5 +94,24 @@ fn print_skips(skips: &[wast::Note], verbose: bool) {
     }
     for (reason, n) in reasons {
         println!("     skipped {n}: {reason}");
+    }
+}
+
+fn run_bench(reps: usize) -> ExitCode {
+    if cfg!(debug_assertions) {
+        eprintln!("lockstep: warning: a debug build; use `cargo run --release -- bench`");
+    }
+    match bench::run(reps.max(1)) {
+        Err(e) => {
+            eprintln!("lockstep: bench: {e}");
+            ExitCode::FAILURE
+        }
+        Ok(figures) => {
+            println!("{:<26} {:>12} {:>12} {:>10}", "workload", "model", "wasmi", "model/wasmi");
+            for f in &figures {
+                println!("{:<26} {:>12.2?} {:>12.2?} {:>9.1}x", f.name, f.model, f.wasmi, f.ratio());
+            }
+            ExitCode::SUCCESS
+        }
     }
 }

@@ -62,10 +62,12 @@ pub enum Status {
 }
 
 impl Thread {
+    #[inline]
     pub fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
 
+    #[inline]
     pub fn pop(&mut self) -> Value {
         match self.stack.pop() {
             Some(v) => v,
@@ -73,6 +75,7 @@ impl Thread {
         }
     }
 
+    #[inline]
     pub fn pop_i32(&mut self) -> u32 {
         match self.pop() {
             Value::I32(c) => c,
@@ -80,6 +83,7 @@ impl Thread {
         }
     }
 
+    #[inline]
     pub fn pop_ref(&mut self) -> Ref {
         match self.pop() {
             Value::Ref(r) => r,
@@ -87,6 +91,7 @@ impl Thread {
         }
     }
 
+    #[inline]
     pub fn frame(&self) -> &Frame {
         match self.frames.last() {
             Some(f) => f,
@@ -94,6 +99,7 @@ impl Thread {
         }
     }
 
+    #[inline]
     pub fn frame_mut(&mut self) -> &mut Frame {
         match self.frames.last_mut() {
             Some(f) => f,

@@ -17,6 +17,7 @@ use crate::syntax::*;
 /// Reduces the thread once. `Ok(Status::Done(vals))` when the outermost frame
 /// has returned; an error ends the thread (its frames are discarded, the store
 /// keeps every effect so far).
+#[inline]
 pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
     let frame = t.frame_mut();
     let code = frame.code.clone();

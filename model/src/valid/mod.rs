@@ -36,6 +36,6 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T> {
 }
 
 /// Module validation (§3.4.10).
-pub fn validate_module(module: &Module) -> Result {
+pub fn validate_module(module: &Module) -> std::result::Result<(), ValidationError> {
     module::module(module)
 }

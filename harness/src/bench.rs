@@ -1,0 +1,93 @@
+//! `lockstep bench`: the model against wasmi on the same workloads, as a
+//! ratio of wall times measured in one run (same machine, same moment).
+//!
+//! Each workload is a module in `corpus/bench/` exporting `run: [i32] -> [i32]`;
+//! both engines must return the same value, or the benchmark fails.
+
+use std::time::{Duration, Instant};
+
+use model::embed::{self, ExternVal};
+use model::runtime::Value;
+
+/// A workload: its name, its module, and the argument to `run`.
+pub struct Workload {
+    pub name: &'static str,
+    pub wat: &'static str,
+    pub arg: i32,
+}
+
+pub const WORKLOADS: &[Workload] = &[
+    Workload { name: "fib(25)", wat: include_str!("../../corpus/bench/fib.wat"), arg: 25 },
+    Workload { name: "memory loop (1M)", wat: include_str!("../../corpus/bench/memory.wat"), arg: 1_000_000 },
+    Workload { name: "call_indirect loop (1M)", wat: include_str!("../../corpus/bench/call_indirect.wat"), arg: 1_000_000 },
+];
+
+/// One workload's figures: the median time of each engine, and their ratio.
+pub struct Figures {
+    pub name: &'static str,
+    pub model: Duration,
+    pub wasmi: Duration,
+}
+
+impl Figures {
+    pub fn ratio(&self) -> f64 {
+        self.model.as_secs_f64() / self.wasmi.as_secs_f64()
+    }
+}
+
+/// Runs every workload `reps` times on each engine (alternating, so that
+/// both see the same machine), after checking that they agree.
+pub fn run(reps: usize) -> Result<Vec<Figures>, String> {
+    WORKLOADS.iter().map(|w| measure(w, reps)).collect()
+}
+
+fn measure(w: &Workload, reps: usize) -> Result<Figures, String> {
+    let bytes = wat::parse_str(w.wat).map_err(|e| format!("{}: {e}", w.name))?;
+    let (mut model_times, mut wasmi_times) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let (t, a) = time(|| run_model(&bytes, w.arg));
+        let (u, b) = time(|| run_wasmi(&bytes, w.arg));
+        let (a, b) = (a?, b?);
+        if a != b {
+            return Err(format!("{}: the model returned {a}, wasmi {b}", w.name));
+        }
+        model_times.push(t);
+        wasmi_times.push(u);
+    }
+    Ok(Figures { name: w.name, model: median(model_times), wasmi: median(wasmi_times) })
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let start = Instant::now();
+    let r = f();
+    (start.elapsed(), r)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn run_model(bytes: &[u8], arg: i32) -> Result<i32, String> {
+    let mut store = embed::store_init();
+    let module = embed::module_decode(bytes).map_err(|e| e.to_string())?;
+    let module = embed::module_validate(module).map_err(|e| e.to_string())?;
+    let inst = embed::module_instantiate(&mut store, &module, &[]).map_err(|e| e.to_string())?;
+    let Some(ExternVal::Func(f)) = embed::instance_export(&store, inst, "run") else {
+        return Err("no export run".into());
+    };
+    match embed::func_invoke(&mut store, f, &[Value::I32(arg as u32)]).map_err(|e| e.to_string())?[..] {
+        [Value::I32(r)] => Ok(r as i32),
+        ref other => Err(format!("run returned {other:?}")),
+    }
+}
+
+fn run_wasmi(bytes: &[u8], arg: i32) -> Result<i32, String> {
+    let engine = wasmi::Engine::default();
+    let module = wasmi::Module::new(&engine, bytes).map_err(|e| e.to_string())?;
+    let mut store = wasmi::Store::new(&engine, ());
+    let linker = wasmi::Linker::<()>::new(&engine);
+    let instance = linker.instantiate_and_start(&mut store, &module).map_err(|e| e.to_string())?;
+    let run = instance.get_typed_func::<i32, i32>(&store, "run").map_err(|e| e.to_string())?;
+    run.call(&mut store, arg).map_err(|e| e.to_string())
+}
