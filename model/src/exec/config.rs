@@ -62,12 +62,12 @@ pub enum Status {
 }
 
 impl Thread {
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Value {
         match self.stack.pop() {
             Some(v) => v,
@@ -75,7 +75,7 @@ impl Thread {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn pop_i32(&mut self) -> u32 {
         match self.pop() {
             Value::I32(c) => c,
@@ -83,7 +83,7 @@ impl Thread {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn pop_ref(&mut self) -> Ref {
         match self.pop() {
             Value::Ref(r) => r,
@@ -91,7 +91,7 @@ impl Thread {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn frame(&self) -> &Frame {
         match self.frames.last() {
             Some(f) => f,
@@ -99,7 +99,7 @@ impl Thread {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn frame_mut(&mut self) -> &mut Frame {
         match self.frames.last_mut() {
             Some(f) => f,

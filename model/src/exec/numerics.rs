@@ -81,6 +81,7 @@ fn bool(b: bool) -> Value {
 // Integer operations (§4.3.2)
 
 /// §4.3.2 `iunop`: `iclz`, `ictz`, `ipopcnt`, `iextendM_s`.
+#[inline]
 pub fn iunop(sz: IntSize, op: IUnop, c: Value) -> Value {
     let (n, i) = (width(sz), ibits(sz, c));
     ivalue(
@@ -98,6 +99,7 @@ pub fn iunop(sz: IntSize, op: IUnop, c: Value) -> Value {
 }
 
 /// §4.3.2 `ibinop`. Only division and remainder can trap.
+#[inline]
 pub fn ibinop(sz: IntSize, op: IBinop, a: Value, b: Value) -> Result<Value, TrapKind> {
     let (n, i1, i2) = (width(sz), ibits(sz, a), ibits(sz, b));
     let r = match op {
@@ -164,11 +166,13 @@ fn irotl(n: u32, i1: u64, i2: u64) -> u64 {
 }
 
 /// §4.3.2 "ieqz": the only `itestop`; the result is an `i32`.
+#[inline]
 pub fn itestop(sz: IntSize, c: Value) -> Value {
     bool(ibits(sz, c) == 0)
 }
 
 /// §4.3.2 `irelop`: "ieq", "ine", "ilt_sx", "igt_sx", "ile_sx", "ige_sx".
+#[inline]
 pub fn irelop(sz: IntSize, op: IRelop, a: Value, b: Value) -> Value {
     let (n, i1, i2) = (width(sz), ibits(sz, a), ibits(sz, b));
     let (s1, s2) = (signed(n, i1), signed(n, i2));
@@ -297,6 +301,7 @@ fn or_nan<F: Float>(zs: &[u64], r: F) -> u64 {
 }
 
 /// §4.3.3 `funop`: "fabs", "fneg", "fsqrt", "fceil", "ffloor", "ftrunc", "fnearest".
+#[inline]
 pub fn funop(sz: FloatSize, op: FUnop, c: Value) -> Value {
     let z = fbits(sz, c);
     fvalue(
@@ -324,6 +329,7 @@ fn funop_n<F: Float>(op: FUnop, z: u64) -> u64 {
 }
 
 /// §4.3.3 `fbinop`: "fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "fcopysign".
+#[inline]
 pub fn fbinop(sz: FloatSize, op: FBinop, a: Value, b: Value) -> Value {
     let (z1, z2) = (fbits(sz, a), fbits(sz, b));
     fvalue(
@@ -379,6 +385,7 @@ fn fmax<F: Float>(z1: u64, z2: u64) -> u64 {
 
 /// §4.3.3 `frelop`: "feq", "fne", "flt", "fgt", "fle", "fge". IEEE comparison:
 /// false on NaN (but "fne" true), and -0 = +0.
+#[inline]
 pub fn frelop(sz: FloatSize, op: FRelop, a: Value, b: Value) -> Value {
     let (z1, z2) = (fbits(sz, a), fbits(sz, b));
     bool(match sz {
@@ -403,6 +410,7 @@ fn frelop_n<F: Float>(op: FRelop, z1: u64, z2: u64) -> bool {
 // Conversions (§4.3.4)
 
 /// §4.3.4 `cvtop`. Only the trapping `trunc` can trap.
+#[inline]
 pub fn cvtop(op: Cvtop, c: Value) -> Result<Value, TrapKind> {
     Ok(match op {
         // §4.3.4 "wrap": the low 32 bits.

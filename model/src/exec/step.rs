@@ -17,7 +17,7 @@ use crate::syntax::*;
 /// Reduces the thread once. `Ok(Status::Done(vals))` when the outermost frame
 /// has returned; an error ends the thread (its frames are discarded, the store
 /// keeps every effect so far).
-#[inline]
+#[inline(always)]
 pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
     let frame = t.frame_mut();
     let code = frame.code.clone();
@@ -99,12 +99,14 @@ pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
     Ok(Status::Running)
 }
 
+#[inline(always)]
 fn table_addr(s: &Store, m: ModuleAddr, x: TableIdx) -> TableAddr {
     s[m].tableaddrs[x as usize]
 }
 fn elem_addr(s: &Store, m: ModuleAddr, x: ElemIdx) -> ElemAddr {
     s[m].elemaddrs[x as usize]
 }
+#[inline(always)]
 fn mem_addr(s: &Store, m: ModuleAddr) -> MemAddr {
     s[m].memaddrs[0]
 }
@@ -119,13 +121,15 @@ fn global_addr(s: &Store, m: ModuleAddr, x: GlobalIdx) -> GlobalAddr {
 // Numeric instructions (§4.4.1)
 
 /// §4.4.1 "t.unop", "t.testop".
+#[inline(always)]
 fn unop(t: &mut Thread, f: impl FnOnce(Value) -> Value) {
     let c = t.pop();
     t.push(f(c));
 }
 
 /// §4.4.1 "t.binop", "t.relop": a trap when the operator is undefined.
-fn binop(t: &mut Thread, f: impl FnOnce(Value, Value) -> Result<Value, TrapKind>) -> Result<(), Error> {
+#[inline(always)]
+fn binop(t: &mut Thread, f: impl FnOnce(Value, Value) -> Result<Value, TrapKind>) -> Result<(), TrapKind> {
     let c2 = t.pop();
     let c1 = t.pop();
     t.push(f(c1, c2)?);
@@ -133,7 +137,8 @@ fn binop(t: &mut Thread, f: impl FnOnce(Value, Value) -> Result<Value, TrapKind>
 }
 
 /// §4.4.1 "t2.cvtop_t1_sx?".
-fn cvtop(t: &mut Thread, op: Cvtop) -> Result<(), Error> {
+#[inline(always)]
+fn cvtop(t: &mut Thread, op: Cvtop) -> Result<(), TrapKind> {
     let c = t.pop();
     t.push(numerics::cvtop(op, c)?);
     Ok(())
@@ -157,11 +162,13 @@ fn ref_func(s: &Store, t: &mut Thread, m: ModuleAddr, x: FuncIdx) {
 // Parametric instructions (§4.4.4)
 
 /// §4.4.4 "drop".
+#[inline(always)]
 fn drop(t: &mut Thread) {
     t.pop();
 }
 
 /// §4.4.4 "select": the first operand unless the condition is zero.
+#[inline(always)]
 fn select(t: &mut Thread) {
     let c = t.pop_i32();
     let v2 = t.pop();
@@ -172,17 +179,20 @@ fn select(t: &mut Thread) {
 // ---------------------------------------------------------------------------
 // Variable instructions (§4.4.5)
 
+#[inline(always)]
 fn local_slot(t: &Thread, x: LocalIdx) -> usize {
     t.frame().locals as usize + x as usize
 }
 
 /// §4.4.5 "local.get x".
+#[inline(always)]
 fn local_get(t: &mut Thread, x: LocalIdx) {
     let v = t.stack[local_slot(t, x)];
     t.push(v);
 }
 
 /// §4.4.5 "local.set x".
+#[inline(always)]
 fn local_set(t: &mut Thread, x: LocalIdx) {
     let v = t.pop();
     let i = local_slot(t, x);
@@ -190,6 +200,7 @@ fn local_set(t: &mut Thread, x: LocalIdx) {
 }
 
 /// §4.4.5 "local.tee x" ≡ `val val local.set x`.
+#[inline(always)]
 fn local_tee(t: &mut Thread, x: LocalIdx) {
     let v = t.pop();
     t.push(v);
@@ -198,11 +209,13 @@ fn local_tee(t: &mut Thread, x: LocalIdx) {
 }
 
 /// §4.4.5 "global.get x".
+#[inline(always)]
 fn global_get(s: &Store, t: &mut Thread, m: ModuleAddr, x: GlobalIdx) {
     t.push(s[global_addr(s, m, x)].value);
 }
 
 /// §4.4.5 "global.set x".
+#[inline(always)]
 fn global_set(s: &mut Store, t: &mut Thread, m: ModuleAddr, x: GlobalIdx) {
     let v = t.pop();
     let a = global_addr(s, m, x);
@@ -213,7 +226,7 @@ fn global_set(s: &mut Store, t: &mut Thread, m: ModuleAddr, x: GlobalIdx) {
 // Table instructions (§4.4.6)
 
 /// §4.4.6 "table.get x": traps past the table's end.
-fn table_get(s: &Store, t: &mut Thread, a: TableAddr) -> Result<(), Error> {
+fn table_get(s: &Store, t: &mut Thread, a: TableAddr) -> Result<(), TrapKind> {
     let i = t.pop_i32();
     let r = *s[a].elem.get(i as usize).ok_or(TrapKind::OutOfBoundsTableAccess)?;
     t.push(Value::Ref(r));
@@ -221,7 +234,7 @@ fn table_get(s: &Store, t: &mut Thread, a: TableAddr) -> Result<(), Error> {
 }
 
 /// §4.4.6 "table.set x": traps past the table's end.
-fn table_set(s: &mut Store, t: &mut Thread, a: TableAddr) -> Result<(), Error> {
+fn table_set(s: &mut Store, t: &mut Thread, a: TableAddr) -> Result<(), TrapKind> {
     let r = t.pop_ref();
     let i = t.pop_i32();
     *s[a].elem.get_mut(i as usize).ok_or(TrapKind::OutOfBoundsTableAccess)? = r;
@@ -245,13 +258,13 @@ fn table_grow(s: &mut Store, t: &mut Thread, a: TableAddr) {
 /// §4.4.6 "table.fill x": checks bounds once, then writes slot by slot (the
 /// spec's rule recurses through `table.set`; the effect is the same, as the
 /// bounds check comes first).
-fn table_fill(s: &mut Store, t: &mut Thread, a: TableAddr) -> Result<(), Error> {
+fn table_fill(s: &mut Store, t: &mut Thread, a: TableAddr) -> Result<(), TrapKind> {
     let n = t.pop_i32() as usize;
     let val = t.pop_ref();
     let i = t.pop_i32() as usize;
     let elem = &mut s[a].elem;
     if i + n > elem.len() {
-        return Err(TrapKind::OutOfBoundsTableAccess.into());
+        return Err(TrapKind::OutOfBoundsTableAccess);
     }
     elem[i..i + n].fill(val);
     Ok(())
@@ -259,12 +272,12 @@ fn table_fill(s: &mut Store, t: &mut Thread, a: TableAddr) -> Result<(), Error> 
 
 /// §4.4.6 "table.copy x y": bounds are checked first; overlapping ranges copy
 /// as if through a temporary, as the spec's direction-dependent rules do.
-fn table_copy(s: &mut Store, t: &mut Thread, dst: TableAddr, src: TableAddr) -> Result<(), Error> {
+fn table_copy(s: &mut Store, t: &mut Thread, dst: TableAddr, src: TableAddr) -> Result<(), TrapKind> {
     let n = t.pop_i32() as usize;
     let si = t.pop_i32() as usize;
     let di = t.pop_i32() as usize;
     if si + n > s[src].elem.len() || di + n > s[dst].elem.len() {
-        return Err(TrapKind::OutOfBoundsTableAccess.into());
+        return Err(TrapKind::OutOfBoundsTableAccess);
     }
     if dst == src {
         s[dst].elem.copy_within(si..si + n, di);
@@ -277,12 +290,12 @@ fn table_copy(s: &mut Store, t: &mut Thread, dst: TableAddr, src: TableAddr) -> 
 
 /// §4.4.6 "table.init x y": bounds of both the segment and the table are
 /// checked before any write.
-fn table_init(s: &mut Store, t: &mut Thread, ta: TableAddr, ea: ElemAddr) -> Result<(), Error> {
+fn table_init(s: &mut Store, t: &mut Thread, ta: TableAddr, ea: ElemAddr) -> Result<(), TrapKind> {
     let n = t.pop_i32() as usize;
     let si = t.pop_i32() as usize;
     let di = t.pop_i32() as usize;
     if si + n > s[ea].elem.len() || di + n > s[ta].elem.len() {
-        return Err(TrapKind::OutOfBoundsTableAccess.into());
+        return Err(TrapKind::OutOfBoundsTableAccess);
     }
     let vals = s[ea].elem[si..si + n].to_vec();
     s[ta].elem[di..di + n].copy_from_slice(&vals);
@@ -298,16 +311,18 @@ fn elem_drop(s: &mut Store, a: ElemAddr) {
 // Memory instructions (§4.4.7)
 
 /// The effective address range `[ea, ea + n)`, or a trap if it leaves memory.
-fn effective_range(len: usize, i: u32, offset: u32, n: usize) -> Result<std::ops::Range<usize>, Error> {
+#[inline(always)]
+fn effective_range(len: usize, i: u32, offset: u32, n: usize) -> Result<std::ops::Range<usize>, TrapKind> {
     let ea = i as usize + offset as usize;
     if ea + n > len {
-        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+        return Err(TrapKind::OutOfBoundsMemoryAccess);
     }
     Ok(ea..ea + n)
 }
 
 /// §4.4.7 "t.load memarg" and "t.loadN_sx memarg".
-fn load(s: &Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<(u8, Sx)>, m: MemArg) -> Result<(), Error> {
+#[inline(always)]
+fn load(s: &Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<(u8, Sx)>, m: MemArg) -> Result<(), TrapKind> {
     let i = t.pop_i32();
     let width = pack.map_or(num_width(ty), |(n, _)| n as usize / 8);
     let data = &s[a].data;
@@ -329,7 +344,8 @@ fn load(s: &Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<(u8, Sx
 }
 
 /// §4.4.7 "t.store memarg" and "t.storeN memarg": the low N bits.
-fn store_(s: &mut Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<u8>, m: MemArg) -> Result<(), Error> {
+#[inline(always)]
+fn store_(s: &mut Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<u8>, m: MemArg) -> Result<(), TrapKind> {
     let c = t.pop();
     let i = t.pop_i32();
     let width = pack.map_or(num_width(ty), |n| n as usize / 8);
@@ -364,38 +380,38 @@ fn memory_grow(s: &mut Store, t: &mut Thread, a: MemAddr) {
 }
 
 /// §4.4.7 "memory.fill": bounds first, then the bytes.
-fn memory_fill(s: &mut Store, t: &mut Thread, a: MemAddr) -> Result<(), Error> {
+fn memory_fill(s: &mut Store, t: &mut Thread, a: MemAddr) -> Result<(), TrapKind> {
     let n = t.pop_i32() as usize;
     let val = t.pop_i32() as u8;
     let d = t.pop_i32() as usize;
     let data = &mut s[a].data;
     if d + n > data.len() {
-        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+        return Err(TrapKind::OutOfBoundsMemoryAccess);
     }
     data[d..d + n].fill(val);
     Ok(())
 }
 
 /// §4.4.7 "memory.copy": bounds first; overlap behaves as through a temporary.
-fn memory_copy(s: &mut Store, t: &mut Thread, a: MemAddr) -> Result<(), Error> {
+fn memory_copy(s: &mut Store, t: &mut Thread, a: MemAddr) -> Result<(), TrapKind> {
     let n = t.pop_i32() as usize;
     let src = t.pop_i32() as usize;
     let d = t.pop_i32() as usize;
     let data = &mut s[a].data;
     if src + n > data.len() || d + n > data.len() {
-        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+        return Err(TrapKind::OutOfBoundsMemoryAccess);
     }
     data.copy_within(src..src + n, d);
     Ok(())
 }
 
 /// §4.4.7 "memory.init x": bounds of segment and memory first.
-fn memory_init(s: &mut Store, t: &mut Thread, ma: MemAddr, da: DataAddr) -> Result<(), Error> {
+fn memory_init(s: &mut Store, t: &mut Thread, ma: MemAddr, da: DataAddr) -> Result<(), TrapKind> {
     let n = t.pop_i32() as usize;
     let src = t.pop_i32() as usize;
     let d = t.pop_i32() as usize;
     if src + n > s[da].data.len() || d + n > s[ma].data.len() {
-        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+        return Err(TrapKind::OutOfBoundsMemoryAccess);
     }
     let (mems, datas) = (&mut s.mems, &s.datas);
     mems[ma.0 as usize].data[d..d + n].copy_from_slice(&datas[da.0 as usize].data[src..src + n]);
@@ -411,6 +427,7 @@ fn data_drop(s: &mut Store, a: DataAddr) {
 // Control instructions (§4.4.8)
 
 /// The number of parameters and results of a block type.
+#[inline(always)]
 fn block_arity(s: &Store, m: ModuleAddr, bt: BlockType) -> (u32, u32) {
     match bt {
         BlockType::Empty => (0, 0),
@@ -423,6 +440,7 @@ fn block_arity(s: &Store, m: ModuleAddr, bt: BlockType) -> (u32, u32) {
 }
 
 /// Enters a label whose parameters are the top `params` operands.
+#[inline(always)]
 fn enter(t: &mut Thread, arity: u32, cont: Pc, params: u32) {
     let height = t.stack.len() as u32 - params;
     t.labels.push(Label { arity, cont, height });
@@ -430,6 +448,7 @@ fn enter(t: &mut Thread, arity: u32, cont: Pc, params: u32) {
 
 /// §4.4.8 "block bt instr* end": a label of the block's result arity whose
 /// continuation is past the `end`.
+#[inline(always)]
 fn block(s: &Store, t: &mut Thread, m: ModuleAddr, bt: BlockType, end: Pc) {
     let (params, results) = block_arity(s, m, bt);
     enter(t, results, end + 1, params);
@@ -437,12 +456,14 @@ fn block(s: &Store, t: &mut Thread, m: ModuleAddr, bt: BlockType, end: Pc) {
 
 /// §4.4.8 "loop bt instr* end": a label of the loop's parameter arity whose
 /// continuation is the loop itself.
+#[inline(always)]
 fn loop_(s: &Store, t: &mut Thread, m: ModuleAddr, bt: BlockType, pc: Pc) {
     let (params, _) = block_arity(s, m, bt);
     enter(t, params, pc, params);
 }
 
 /// §4.4.8 "if bt instr1* else instr2* end": a block around one of the arms.
+#[inline(always)]
 fn if_(s: &Store, t: &mut Thread, m: ModuleAddr, bt: BlockType, else_: Pc, end: Pc) {
     let c = t.pop_i32();
     let (params, results) = block_arity(s, m, bt);
@@ -455,12 +476,14 @@ fn if_(s: &Store, t: &mut Thread, m: ModuleAddr, bt: BlockType, else_: Pc, end: 
 
 /// §4.4.8 "Exiting instr* with label L": reaching `end`, the label is left
 /// with its values; the function body's own label returns from the frame.
+#[inline(always)]
 fn end(t: &mut Thread) -> Status {
     t.labels.pop();
     if t.labels.len() as u32 == t.frame().labels { return_from_frame(t) } else { Status::Running }
 }
 
 /// §4.4.8 "br l": unwinds to the `l`-th label, keeping its arity's values.
+#[inline(always)]
 fn br(t: &mut Thread, l: LabelIdx) -> Status {
     let label = t.label(l);
     t.keep_top(label.arity, label.height);
@@ -474,6 +497,7 @@ fn br(t: &mut Thread, l: LabelIdx) -> Status {
 }
 
 /// §4.4.8 "br_if l".
+#[inline(always)]
 fn br_if(t: &mut Thread, l: LabelIdx) -> Status {
     if t.pop_i32() != 0 { br(t, l) } else { Status::Running }
 }
@@ -537,7 +561,8 @@ fn call_host(s: &mut Store, t: &mut Thread, a: FuncAddr) -> Result<Status, Error
     let types_ok =
         results.len() == ty.results.len() && results.iter().zip(&ty.results).all(|(v, &rt)| v.ty() == rt);
     if !types_ok {
-        return Err(TrapKind::Host(format!("host function {name} returned {results:?}, not {ty}")).into());
+        let _ = name;
+        return Err(TrapKind::Host.into());
     }
     t.stack.extend(results);
     if t.frames.is_empty() { Ok(Status::Done(std::mem::take(&mut t.stack))) } else { Ok(Status::Running) }
@@ -546,16 +571,16 @@ fn call_host(s: &mut Store, t: &mut Thread, a: FuncAddr) -> Result<Status, Error
 /// §4.4.8 "call_indirect x y": the function in slot `i` of the table, if the
 /// slot exists, is not null, and holds a function of exactly type `ft`
 /// (structural equality, whichever module defined either type).
-fn call_indirect_target(s: &Store, t: &mut Thread, ta: TableAddr, ft: &FuncType) -> Result<FuncAddr, Error> {
+fn call_indirect_target(s: &Store, t: &mut Thread, ta: TableAddr, ft: &FuncType) -> Result<FuncAddr, TrapKind> {
     let i = t.pop_i32();
     let r = *s[ta].elem.get(i as usize).ok_or(TrapKind::UndefinedElement)?;
     let a = match r {
         Ref::Func(a) => a,
-        Ref::Null(_) => return Err(TrapKind::UninitializedElement.into()),
+        Ref::Null(_) => return Err(TrapKind::UninitializedElement),
         Ref::Extern(_) => panic!("model bug: externref in a funcref table"),
     };
     if s[a].ty() != ft {
-        return Err(TrapKind::IndirectCallTypeMismatch.into());
+        return Err(TrapKind::IndirectCallTypeMismatch);
     }
     Ok(a)
 }

@@ -7,7 +7,10 @@ use crate::runtime::store::FuncAddr;
 use crate::syntax::{NumType, RefType, ValType};
 
 /// A value: a number or a reference.
+// `repr(u8)`: the tag first and the payload aligned, so that moving a value
+// on the operand stack is one 16-byte copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Value {
     I32(u32),
     I64(u64),
