@@ -19,7 +19,11 @@ pub struct Workload {
 pub const WORKLOADS: &[Workload] = &[
     Workload { name: "fib(25)", wat: include_str!("../../corpus/bench/fib.wat"), arg: 25 },
     Workload { name: "memory loop (1M)", wat: include_str!("../../corpus/bench/memory.wat"), arg: 1_000_000 },
-    Workload { name: "call_indirect loop (1M)", wat: include_str!("../../corpus/bench/call_indirect.wat"), arg: 1_000_000 },
+    Workload {
+        name: "call_indirect loop (1M)",
+        wat: include_str!("../../corpus/bench/call_indirect.wat"),
+        arg: 1_000_000,
+    },
 ];
 
 /// One workload's figures: the median time of each engine, and their ratio.

@@ -217,10 +217,9 @@ impl Script {
                     Err(Compile::Fail(why)) => Fail(format!("assert_unlinkable module: {why}")),
                     Ok(module) => match self.instantiate(&module) {
                         Err(Error::Link(_)) => Pass,
-                        other => Fail(format!(
-                            "expected unlinkable \"{message}\", got {}",
-                            show_run(&other.map(|_| vec![]))
-                        )),
+                        other => {
+                            Fail(format!("expected unlinkable \"{message}\", got {}", show_run(&other.map(|_| vec![]))))
+                        }
                     },
                 }
             }
@@ -279,7 +278,9 @@ impl Script {
     fn instance(&self, id: Option<Id<'_>>) -> Instance {
         match id {
             None => self.current.clone().unwrap_or_else(|| Err("no current module".into())),
-            Some(id) => self.instances.get(id.name()).cloned().unwrap_or_else(|| Err(format!("no module ${}", id.name()))),
+            Some(id) => {
+                self.instances.get(id.name()).cloned().unwrap_or_else(|| Err(format!("no module ${}", id.name())))
+            }
         }
     }
 
@@ -293,7 +294,10 @@ impl Script {
                 };
                 match embed::instance_export(&self.store, a, global) {
                     Some(ExternVal::Global(g)) => Run::Done(Ok(vec![embed::global_read(&self.store, g)])),
-                    _ => Run::Done(Err(Error::Link(LinkError::UnknownImport { module: String::new(), name: global.into() }))),
+                    _ => Run::Done(Err(Error::Link(LinkError::UnknownImport {
+                        module: String::new(),
+                        name: global.into(),
+                    }))),
                 }
             }
             WastExecute::Wat(wat) => {
@@ -376,7 +380,9 @@ fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
         WastArgCore::F32(x) => Value::F32(x.bits),
         WastArgCore::F64(x) => Value::F64(x.bits),
         WastArgCore::V128(_) => return Err("SIMD (v128) is not modelled".into()),
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Value::Ref(Ref::Null(RefType::FuncRef)),
+        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => {
+            Value::Ref(Ref::Null(RefType::FuncRef))
+        }
         WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => {
             Value::Ref(Ref::Null(RefType::ExternRef))
         }
@@ -406,12 +412,16 @@ fn match_result(v: &Value, e: &WastRetCore<'_>) -> Result<bool, String> {
         (WastRetCore::I64(x), Value::I64(y)) => *x as u64 == *y,
         (WastRetCore::F32(p), Value::F32(bits)) => match p {
             NanPattern::CanonicalNan => nan_class_f32(*bits) == Some(NanClass::Canonical),
-            NanPattern::ArithmeticNan => matches!(nan_class_f32(*bits), Some(NanClass::Canonical | NanClass::Arithmetic)),
+            NanPattern::ArithmeticNan => {
+                matches!(nan_class_f32(*bits), Some(NanClass::Canonical | NanClass::Arithmetic))
+            }
             NanPattern::Value(x) => x.bits == *bits,
         },
         (WastRetCore::F64(p), Value::F64(bits)) => match p {
             NanPattern::CanonicalNan => nan_class_f64(*bits) == Some(NanClass::Canonical),
-            NanPattern::ArithmeticNan => matches!(nan_class_f64(*bits), Some(NanClass::Canonical | NanClass::Arithmetic)),
+            NanPattern::ArithmeticNan => {
+                matches!(nan_class_f64(*bits), Some(NanClass::Canonical | NanClass::Arithmetic))
+            }
             NanPattern::Value(x) => x.bits == *bits,
         },
         (WastRetCore::V128(_), _) => return Err("SIMD (v128) is not modelled".into()),

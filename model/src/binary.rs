@@ -12,8 +12,8 @@
 //! No recursion: structured instructions are matched with an explicit stack.
 
 use wasmparser::{
-    BinaryReaderError, ConstExpr, ElementItems, ElementKind, Operator, OperatorsReader, Parser,
-    Payload, TypeRef, WasmFeatures,
+    BinaryReaderError, ConstExpr, ElementItems, ElementKind, Operator, OperatorsReader, Parser, Payload, TypeRef,
+    WasmFeatures,
 };
 
 use crate::error::DecodeError;
@@ -392,10 +392,10 @@ fn memarg(m: wasmparser::MemArg) -> Result<MemArg, DecodeError> {
 
 /// Every other Wasm 2.0 instruction, one line each (§5.4).
 fn instr(op: Operator<'_>) -> Result<Instr, DecodeError> {
-    use IntSize::{I32 as W32, I64 as W64};
     use FloatSize::{F32 as D32, F64 as D64};
-    use Sx::{S, U};
     use Instr as I;
+    use IntSize::{I32 as W32, I64 as W64};
+    use Sx::{S, U};
     let load = |ty, pack, m| -> Result<Instr, DecodeError> { Ok(I::Load { ty, pack, memarg: memarg(m)? }) };
     let store = |ty, pack, m| -> Result<Instr, DecodeError> { Ok(I::Store { ty, pack, memarg: memarg(m)? }) };
     Ok(match op {
@@ -413,15 +413,17 @@ fn instr(op: Operator<'_>) -> Result<Instr, DecodeError> {
         Operator::CallIndirect { type_index, table_index } => I::CallIndirect { table: table_index, ty: type_index },
 
         // Reference (§5.4.2)
-        Operator::RefNull { hty } => I::RefNull(ref_type(wasmparser::RefType::new(true, hty).ok_or_else(|| not_2_0("heap type".into()))?)?),
+        Operator::RefNull { hty } => {
+            I::RefNull(ref_type(wasmparser::RefType::new(true, hty).ok_or_else(|| not_2_0("heap type".into()))?)?)
+        }
         Operator::RefIsNull => I::RefIsNull,
         Operator::RefFunc { function_index } => I::RefFunc(function_index),
 
         // Parametric (§5.4.3)
         Operator::Drop => I::Drop,
         Operator::Select => I::Select(None),
-        Operator::TypedSelect { ty } => I::Select(Some(val_type(ty)?)),
-        Operator::TypedSelectMulti { .. } => return Err(DecodeError::Malformed("invalid result arity".into())),
+        Operator::TypedSelect { ty } => I::Select(Some(Box::new([val_type(ty)?]))),
+        Operator::TypedSelectMulti { tys } => I::Select(Some(tys.into_iter().map(val_type).collect::<Result<_, _>>()?)),
 
         // Variable (§5.4.4)
         Operator::LocalGet { local_index } => I::LocalGet(local_index),
@@ -639,7 +641,11 @@ fn instr(op: Operator<'_>) -> Result<Instr, DecodeError> {
 /// Whether an operator belongs to fixed-width SIMD (Wasm 2.0, not modelled).
 fn is_simd(op: &Operator<'_>) -> bool {
     let name = format!("{op:?}");
-    !name.contains("Relaxed") && name.starts_with("V128") || name.starts_with("I8x16") || name.starts_with("I16x8")
-        || name.starts_with("I32x4") || name.starts_with("I64x2") || name.starts_with("F32x4")
+    !name.contains("Relaxed") && name.starts_with("V128")
+        || name.starts_with("I8x16")
+        || name.starts_with("I16x8")
+        || name.starts_with("I32x4")
+        || name.starts_with("I64x2")
+        || name.starts_with("F32x4")
         || name.starts_with("F64x2")
 }

@@ -16,15 +16,8 @@ use wasmparser::{Parser, Payload, Validator, WasmFeatures};
 fn module_with_body(mut body: Vec<Instr>) -> Module {
     body.push(Instr::End);
     Module {
-        types: vec![FuncType {
-            params: vec![],
-            results: vec![ValType::I32],
-        }],
-        funcs: vec![Func {
-            ty: 0,
-            locals: Rc::from(vec![]),
-            body: Rc::from(body),
-        }],
+        types: vec![FuncType { params: vec![], results: vec![ValType::I32] }],
+        funcs: vec![Func { ty: 0, locals: Rc::from(vec![]), body: Rc::from(body) }],
         ..Module::default()
     }
 }
@@ -57,10 +50,7 @@ fn deeply_nested_blocks_validate_without_host_recursion() {
 #[test]
 fn deeply_nested_blocks_with_misplaced_end_are_rejected() {
     let mut body = nested_blocks(1000);
-    body[10] = Instr::Block {
-        ty: BlockType::Value(ValType::I32),
-        end: 1999,
-    };
+    body[10] = Instr::Block { ty: BlockType::Value(ValType::I32), end: 1999 };
     assert!(validate_module(&module_with_body(body)).is_err());
 }
 
@@ -75,14 +65,8 @@ fn check_wat(wat: &str) -> Result<(), String> {
 fn wasm_2_0_rules() {
     let cases: &[(&str, Option<&str>)] = &[
         // Constant expressions read imported immutable globals only (§3.3.10).
-        (
-            r#"(module (global (import "m" "g") i32) (memory 1) (data (global.get 0) ""))"#,
-            None,
-        ),
-        (
-            r#"(module (global i32 (i32.const 0)) (memory 1) (data (global.get 0) ""))"#,
-            Some("unknown global"),
-        ),
+        (r#"(module (global (import "m" "g") i32) (memory 1) (data (global.get 0) ""))"#, None),
+        (r#"(module (global i32 (i32.const 0)) (memory 1) (data (global.get 0) ""))"#, Some("unknown global")),
         (
             r#"(module (global (import "m" "g") i32) (global i32 (i32.const 0))
               (table 1 funcref) (elem (global.get 1)))"#,
@@ -92,41 +76,17 @@ fn wasm_2_0_rules() {
             r#"(module (global (import "m" "g") (mut i32)) (global i32 (global.get 0)))"#,
             Some("constant expression required"),
         ),
-        (
-            r#"(module (global i32 (i32.const 1) (i32.const 2) (i32.add)))"#,
-            Some("constant expression required"),
-        ),
+        (r#"(module (global i32 (i32.const 1) (i32.const 2) (i32.add)))"#, Some("constant expression required")),
         // `ref.func` in a body needs a reference outside functions (§3.4.10).
-        (
-            r#"(module (func $f) (elem declare func $f) (func (drop (ref.func $f))))"#,
-            None,
-        ),
-        (
-            r#"(module (func $f) (global funcref (ref.func $f)) (func (drop (ref.func $f))))"#,
-            None,
-        ),
-        (
-            r#"(module (func $f) (export "f" (func $f)) (func (drop (ref.func $f))))"#,
-            None,
-        ),
-        (
-            r#"(module (func $f) (func (drop (ref.func $f))))"#,
-            Some("undeclared function reference"),
-        ),
-        (
-            r#"(module (func $f (drop (ref.func 1))) (start $f) (func $g))"#,
-            Some("undeclared function reference"),
-        ),
+        (r#"(module (func $f) (elem declare func $f) (func (drop (ref.func $f))))"#, None),
+        (r#"(module (func $f) (global funcref (ref.func $f)) (func (drop (ref.func $f))))"#, None),
+        (r#"(module (func $f) (export "f" (func $f)) (func (drop (ref.func $f))))"#, None),
+        (r#"(module (func $f) (func (drop (ref.func $f))))"#, Some("undeclared function reference")),
+        (r#"(module (func $f (drop (ref.func 1))) (start $f) (func $g))"#, Some("undeclared function reference")),
         // One memory at most, imports included.
-        (
-            r#"(module (import "m" "mem" (memory 1)) (memory 1))"#,
-            Some("multiple memories"),
-        ),
+        (r#"(module (import "m" "mem" (memory 1)) (memory 1))"#, Some("multiple memories")),
         // Reference types.
-        (
-            r#"(module (table 1 externref) (func (call_indirect (i32.const 0))))"#,
-            Some("type mismatch"),
-        ),
+        (r#"(module (table 1 externref) (func (call_indirect (i32.const 0))))"#, Some("type mismatch")),
         (
             r#"(module (table 1 funcref) (elem (table 0) (i32.const 0) externref (ref.null extern)))"#,
             Some("type mismatch"),
@@ -139,18 +99,12 @@ fn wasm_2_0_rules() {
             r#"(module (table 1 externref) (elem func) (func (table.init 0 0 (i32.const 0) (i32.const 0) (i32.const 0))))"#,
             Some("type mismatch"),
         ),
-        (
-            r#"(module (func (drop (select (ref.null func) (ref.null func) (i32.const 1)))))"#,
-            Some("type mismatch"),
-        ),
+        (r#"(module (func (drop (select (ref.null func) (ref.null func) (i32.const 1)))))"#, Some("type mismatch")),
         (
             r#"(module (func (result funcref) (select (result funcref) (ref.null func) (ref.null func) (i32.const 1))))"#,
             None,
         ),
-        (
-            r#"(module (func (result i32) (ref.is_null (i32.const 0))))"#,
-            Some("type mismatch"),
-        ),
+        (r#"(module (func (result i32) (ref.is_null (i32.const 0))))"#, Some("type mismatch")),
         // The polymorphic stack and br_table (Appendix).
         (
             r#"(module (func (block (result f32) (block (result i32) unreachable br_table 0 1) drop f32.const 0) drop))"#,
@@ -161,48 +115,29 @@ fn wasm_2_0_rules() {
               drop f32.const 0) drop))"#,
             Some("type mismatch"),
         ),
-        (
-            r#"(module (func (block (result f32) (block unreachable br_table 0 1)) drop))"#,
-            Some("type mismatch"),
-        ),
+        (r#"(module (func (block (result f32) (block unreachable br_table 0 1)) drop))"#, Some("type mismatch")),
         (r#"(module (func (unreachable) (select) (drop)))"#, None),
-        (
-            r#"(module (func (unreachable) (ref.null func) (select) (drop)))"#,
-            Some("type mismatch"),
-        ),
+        (r#"(module (func (unreachable) (ref.null func) (select) (drop)))"#, Some("type mismatch")),
         // An `if` without `else` has an empty else arm of the same type.
         (
             r#"(module (func (param i32) (result i32) (local.get 0) (if (param i32) (result i32) (i32.const 1) (then))))"#,
             None,
         ),
-        (
-            r#"(module (func (result i32) (if (result i32) (i32.const 1) (then (i32.const 1)))))"#,
-            Some("type mismatch"),
-        ),
+        (r#"(module (func (result i32) (if (result i32) (i32.const 1) (then (i32.const 1)))))"#, Some("type mismatch")),
         // Loads: alignment and memory.
-        (
-            r#"(module (memory 1) (func (drop (i64.load32_s align=4 (i32.const 0)))))"#,
-            None,
-        ),
+        (r#"(module (memory 1) (func (drop (i64.load32_s align=4 (i32.const 0)))))"#, None),
         (
             r#"(module (memory 1) (func (drop (i64.load32_s align=8 (i32.const 0)))))"#,
             Some("alignment must not be larger than natural"),
         ),
-        (
-            r#"(module (func (drop (memory.size))))"#,
-            Some("unknown memory"),
-        ),
+        (r#"(module (func (drop (memory.size))))"#, Some("unknown memory")),
     ];
     let mut failures = Vec::new();
     for (wat, expected) in cases {
         let got = check_wat(wat);
         // Each expectation is wasmparser's too.
         let bytes = wat::parse_str(wat).unwrap();
-        assert_eq!(
-            matches!(theirs(&bytes), Verdict::Valid),
-            expected.is_none(),
-            "wasmparser on {wat}"
-        );
+        assert_eq!(matches!(theirs(&bytes), Verdict::Valid), expected.is_none(), "wasmparser on {wat}");
         let ok = match (expected, &got) {
             (None, Ok(())) => true,
             (Some(msg), Err(e)) => e.starts_with(msg),
@@ -288,10 +223,7 @@ fn generate(rng: &mut Rng, allow_invalid_funcs: bool) -> Option<Vec<u8>> {
 /// a decodable but ill-typed module.
 fn code_section_range(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
     for payload in Parser::new(0).parse_all(bytes) {
-        if let Ok(Payload::CodeSectionStart {
-            unchecked_range: r, ..
-        }) = payload
-        {
+        if let Ok(Payload::CodeSectionStart { unchecked_range: r, .. }) = payload {
             let end = (r.end as usize).min(bytes.len());
             return Some(r.start as usize..end);
         }
@@ -327,12 +259,7 @@ fn mutate(rng: &mut Rng, mut bytes: Vec<u8>) -> Vec<u8> {
 fn random_instr(rng: &mut Rng) -> Instruction<'static> {
     use wasm_encoder::{BlockType as Bt, HeapType, MemArg, MemArgTarget, ValType as Vt};
     let k = rng.below(3) as u32;
-    let memarg = MemArg {
-        offset: 0,
-        align: k,
-        target: MemArgTarget::Memory(0),
-        ordering: None,
-    };
+    let memarg = MemArg { offset: 0, align: k, target: MemArgTarget::Memory(0), ordering: None };
     let palette = [
         Instruction::I32Const(0),
         Instruction::I64Const(0),
@@ -369,35 +296,20 @@ fn random_instr(rng: &mut Rng) -> Instruction<'static> {
         Instruction::BrTable(vec![k, 0].into(), rng.below(3) as u32),
         Instruction::Return,
         Instruction::Call(k),
-        Instruction::CallIndirect {
-            type_index: k,
-            table_index: rng.below(2) as u32,
-        },
+        Instruction::CallIndirect { type_index: k, table_index: rng.below(2) as u32 },
         Instruction::TableGet(k),
         Instruction::TableSet(k),
         Instruction::TableSize(k),
         Instruction::TableGrow(k),
         Instruction::TableFill(k),
-        Instruction::TableCopy {
-            src_table: k,
-            dst_table: rng.below(3) as u32,
-        },
-        Instruction::TableInit {
-            elem_index: k,
-            table: rng.below(3) as u32,
-        },
+        Instruction::TableCopy { src_table: k, dst_table: rng.below(3) as u32 },
+        Instruction::TableInit { elem_index: k, table: rng.below(3) as u32 },
         Instruction::ElemDrop(k),
         Instruction::MemorySize(0),
         Instruction::MemoryGrow(0),
-        Instruction::MemoryCopy {
-            src_mem: 0,
-            dst_mem: 0,
-        },
+        Instruction::MemoryCopy { src_mem: 0, dst_mem: 0 },
         Instruction::MemoryFill(0),
-        Instruction::MemoryInit {
-            mem: 0,
-            data_index: k,
-        },
+        Instruction::MemoryInit { mem: 0, data_index: k },
         Instruction::DataDrop(k),
         Instruction::I32Load(memarg),
         Instruction::I64Load16S(memarg),
@@ -515,14 +427,9 @@ fn theirs(bytes: &[u8]) -> Verdict {
 /// wasmparser's implementation limits (its `limits.rs`), which the spec does
 /// not have: a module rejected only for one of them is skipped, not compared.
 fn is_implementation_limit(msg: &str) -> bool {
-    [
-        "too many locals",
-        "count exceeds limit of",
-        "size is out of bounds",
-        "number of elements is out of bounds",
-    ]
-    .iter()
-    .any(|p| msg.contains(p))
+    ["too many locals", "count exceeds limit of", "size is out of bounds", "number of elements is out of bounds"]
+        .iter()
+        .any(|p| msg.contains(p))
 }
 
 #[derive(Default)]
@@ -548,22 +455,12 @@ impl Tally {
         let theirs = theirs(bytes);
         match (&ours, &theirs) {
             (Verdict::Valid, Verdict::Valid) => self.valid += 1,
-            (Verdict::Invalid(m), Verdict::Invalid(_)) if m.starts_with("decode") => {
-                self.rejected_by_decoder += 1
-            }
+            (Verdict::Invalid(m), Verdict::Invalid(_)) if m.starts_with("decode") => self.rejected_by_decoder += 1,
             (Verdict::Invalid(m), Verdict::Invalid(_)) => {
                 self.rejected_by_validator += 1;
-                let rule = m
-                    .trim_start_matches("validate: invalid: ")
-                    .split(':')
-                    .next();
-                let rule = rule
-                    .unwrap_or_default()
-                    .trim_end_matches(|c: char| c.is_ascii_digit());
-                *self
-                    .messages
-                    .entry(rule.trim_end().to_string())
-                    .or_default() += 1;
+                let rule = m.trim_start_matches("validate: invalid: ").split(':').next();
+                let rule = rule.unwrap_or_default().trim_end_matches(|c: char| c.is_ascii_digit());
+                *self.messages.entry(rule.trim_end().to_string()).or_default() += 1;
             }
             (Verdict::Valid, Verdict::Invalid(m)) if is_implementation_limit(m) => {
                 self.skipped_limit += 1;
@@ -574,9 +471,7 @@ impl Tally {
                     let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
                     format!("(not printable: {e})\n{}", hex.join(" "))
                 });
-                self.disagreements.push(format!(
-                    "{name}:\n  model:      {ours:?}\n  wasmparser: {theirs:?}\n{text}"
-                ));
+                self.disagreements.push(format!("{name}:\n  model:      {ours:?}\n  wasmparser: {theirs:?}\n{text}"));
             }
         }
         self.compared += 1;
@@ -586,10 +481,7 @@ impl Tally {
 /// Reads a number from the environment, for longer runs by hand
 /// (`VALIDATE_CASES=100000 VALIDATE_SEED=7 cargo test --release …`).
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 #[test]
@@ -645,11 +537,7 @@ fn decode_and_validate_agree_with_wasmparser() {
     for d in tally.disagreements.iter().take(10) {
         println!("{d}\n");
     }
-    assert!(
-        tally.disagreements.is_empty(),
-        "{} disagreements",
-        tally.disagreements.len()
-    );
+    assert!(tally.disagreements.is_empty(), "{} disagreements", tally.disagreements.len());
 }
 
 /// Every module of the official Wasm 2.0 test suite that should be valid is,
@@ -675,9 +563,7 @@ fn official_test_suite_validity_and_messages() {
             let at = format!("{}:{}", test.name(), line + 1);
             let (mut module, expected) = match directive {
                 WastDirective::Module(m) | WastDirective::ModuleDefinition(m) => (m, None),
-                WastDirective::AssertInvalid {
-                    module, message, ..
-                } => (module, Some(message)),
+                WastDirective::AssertInvalid { module, message, .. } => (module, Some(message)),
                 _ => continue,
             };
             let Ok(bytes) = module.encode() else { continue };
@@ -692,16 +578,12 @@ fn official_test_suite_validity_and_messages() {
             match (expected, verdict) {
                 (None, Ok(())) => valid += 1,
                 (None, Err(e)) => failures.push(format!("{at}: valid module rejected: {e}")),
-                (Some(msg), Ok(())) => {
-                    failures.push(format!("{at}: invalid module accepted ({msg})"))
-                }
+                (Some(msg), Ok(())) => failures.push(format!("{at}: invalid module accepted ({msg})")),
                 (Some(msg), Err(e)) if e.starts_with("decode: ") => {
                     by_decoder.push(format!("{at}: expected \"{msg}\", {e}"))
                 }
                 (Some(msg), Err(e)) if e.starts_with(msg) => invalid += 1,
-                (Some(msg), Err(e)) => {
-                    failures.push(format!("{at}: expected \"{msg}\", got \"{e}\""))
-                }
+                (Some(msg), Err(e)) => failures.push(format!("{at}: expected \"{msg}\", got \"{e}\"")),
             }
         }
     }

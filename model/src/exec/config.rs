@@ -75,6 +75,15 @@ impl Thread {
         }
     }
 
+    /// The top operand, in place: a rule that pops one and pushes one.
+    #[inline(always)]
+    pub fn top(&mut self) -> &mut Value {
+        match self.stack.last_mut() {
+            Some(v) => v,
+            None => panic!("model bug: operand stack underflow"),
+        }
+    }
+
     #[inline(always)]
     pub fn pop_i32(&mut self) -> u32 {
         match self.pop() {

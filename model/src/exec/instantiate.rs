@@ -37,10 +37,7 @@ pub fn instantiate(s: &mut Store, module: &Module, externvals: &[ExternVal]) -> 
 /// *current* type, whose min is their current size.
 pub fn match_imports(s: &Store, module: &Module, externvals: &[ExternVal]) -> Result<(), Error> {
     if module.imports.len() != externvals.len() {
-        return Err(Error::Link(LinkError::ImportCount {
-            expected: module.imports.len(),
-            supplied: externvals.len(),
-        }));
+        return Err(Error::Link(LinkError::ImportCount { expected: module.imports.len(), supplied: externvals.len() }));
     }
     for (index, (import, ev)) in module.imports.iter().zip(externvals).enumerate() {
         if let Err(reason) = extern_matches(s, module, &import.desc, *ev) {

@@ -24,15 +24,14 @@
 
 use crate::error::TrapKind;
 use crate::runtime::Value;
-use crate::syntax::{
-    Cvtop, FBinop, FRelop, FUnop, FloatSize, IBinop, IRelop, IUnop, IntSize, NumType, Sx,
-};
+use crate::syntax::{Cvtop, FBinop, FRelop, FUnop, FloatSize, IBinop, IRelop, IUnop, IntSize, NumType, Sx};
 use std::ops::{Add, Div, Mul, Sub};
 
 // ---------------------------------------------------------------------------
 // Representations (§4.3.1)
 
 /// The width `N` of `iN`.
+#[inline(always)]
 fn width(sz: IntSize) -> u32 {
     match sz {
         IntSize::I32 => 32,
@@ -41,6 +40,7 @@ fn width(sz: IntSize) -> u32 {
 }
 
 /// The bits of an `iN` operand, zero-extended to 64.
+#[inline(always)]
 fn ibits(sz: IntSize, v: Value) -> u64 {
     match (sz, v) {
         (IntSize::I32, Value::I32(i)) => i as u64,
@@ -50,6 +50,7 @@ fn ibits(sz: IntSize, v: Value) -> u64 {
 }
 
 /// The `iN` value of the low `N` bits of `i` (the `mod 2^N` of the spec).
+#[inline(always)]
 fn ivalue(sz: IntSize, i: u64) -> Value {
     match sz {
         IntSize::I32 => Value::I32(i as u32),
@@ -58,6 +59,7 @@ fn ivalue(sz: IntSize, i: u64) -> Value {
 }
 
 /// §4.3.1 "signed_N": the low `N` bits of `i` read as two's complement.
+#[inline(always)]
 fn signed(n: u32, i: u64) -> i64 {
     ((i << (64 - n)) as i64) >> (64 - n)
 }
@@ -81,7 +83,7 @@ fn bool(b: bool) -> Value {
 // Integer operations (§4.3.2)
 
 /// §4.3.2 `iunop`: `iclz`, `ictz`, `ipopcnt`, `iextendM_s`.
-#[inline]
+#[inline(always)]
 pub fn iunop(sz: IntSize, op: IUnop, c: Value) -> Value {
     let (n, i) = (width(sz), ibits(sz, c));
     ivalue(
@@ -99,7 +101,7 @@ pub fn iunop(sz: IntSize, op: IUnop, c: Value) -> Value {
 }
 
 /// §4.3.2 `ibinop`. Only division and remainder can trap.
-#[inline]
+#[inline(always)]
 pub fn ibinop(sz: IntSize, op: IBinop, a: Value, b: Value) -> Result<Value, TrapKind> {
     let (n, i1, i2) = (width(sz), ibits(sz, a), ibits(sz, b));
     let r = match op {
@@ -125,12 +127,14 @@ pub fn ibinop(sz: IntSize, op: IBinop, a: Value, b: Value) -> Result<Value, Trap
 }
 
 /// §4.3.2 "idiv_u": traps on a zero divisor.
+#[inline(always)]
 fn idiv_u(i1: u64, i2: u64) -> Result<u64, TrapKind> {
     i1.checked_div(i2).ok_or(TrapKind::IntegerDivideByZero)
 }
 
 /// §4.3.2 "idiv_s": traps on a zero divisor and on the one quotient that does
 /// not fit, `-2^(N-1) / -1 = 2^(N-1)`.
+#[inline(always)]
 fn idiv_s(n: u32, i1: u64, i2: u64) -> Result<u64, TrapKind> {
     let (j1, j2) = (signed(n, i1), signed(n, i2));
     match (j1, j2) {
@@ -141,12 +145,14 @@ fn idiv_s(n: u32, i1: u64, i2: u64) -> Result<u64, TrapKind> {
 }
 
 /// §4.3.2 "irem_u": traps on a zero divisor.
+#[inline(always)]
 fn irem_u(i1: u64, i2: u64) -> Result<u64, TrapKind> {
     i1.checked_rem(i2).ok_or(TrapKind::IntegerDivideByZero)
 }
 
 /// §4.3.2 "irem_s": traps on a zero divisor; the sign is the dividend's, and
 /// `-2^(N-1) rem -1` is 0 (no trap).
+#[inline(always)]
 fn irem_s(n: u32, i1: u64, i2: u64) -> Result<u64, TrapKind> {
     let (j1, j2) = (signed(n, i1), signed(n, i2));
     if j2 == 0 {
@@ -156,23 +162,20 @@ fn irem_s(n: u32, i1: u64, i2: u64) -> Result<u64, TrapKind> {
 }
 
 /// §4.3.2 "irotl"; "irotr" by `k` is "irotl" by `N - k`.
+#[inline(always)]
 fn irotl(n: u32, i1: u64, i2: u64) -> u64 {
     let k = (i2 % n as u64) as u32;
-    if k == 0 {
-        i1
-    } else {
-        (i1 << k) | (i1 >> (n - k))
-    }
+    if k == 0 { i1 } else { (i1 << k) | (i1 >> (n - k)) }
 }
 
 /// §4.3.2 "ieqz": the only `itestop`; the result is an `i32`.
-#[inline]
+#[inline(always)]
 pub fn itestop(sz: IntSize, c: Value) -> Value {
     bool(ibits(sz, c) == 0)
 }
 
 /// §4.3.2 `irelop`: "ieq", "ine", "ilt_sx", "igt_sx", "ile_sx", "ige_sx".
-#[inline]
+#[inline(always)]
 pub fn irelop(sz: IntSize, op: IRelop, a: Value, b: Value) -> Value {
     let (n, i1, i2) = (width(sz), ibits(sz, a), ibits(sz, b));
     let (s1, s2) = (signed(n, i1), signed(n, i2));
@@ -197,14 +200,7 @@ pub fn irelop(sz: IntSize, op: IRelop, a: Value, b: Value) -> Value {
 ///
 /// Host arithmetic is IEEE 754 round-to-nearest, so it gives the spec's
 /// result whenever that is not a NaN; NaN results are always rebuilt by [`nan`].
-trait Float:
-    Copy
-    + PartialOrd
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-{
+trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> {
     /// The sign bit.
     const SIGN: u64;
     /// The quiet bit, the top bit of the payload.
@@ -256,13 +252,7 @@ macro_rules! impl_float {
     };
 }
 impl_float!(f32, u32, 0x8000_0000, 0x0040_0000, 0x7fc0_0000);
-impl_float!(
-    f64,
-    u64,
-    0x8000_0000_0000_0000,
-    0x0008_0000_0000_0000,
-    0x7ff8_0000_0000_0000
-);
+impl_float!(f64, u64, 0x8000_0000_0000_0000, 0x0008_0000_0000_0000, 0x7ff8_0000_0000_0000);
 
 /// The bits of an `fN` operand.
 fn fbits(sz: FloatSize, v: Value) -> u64 {
@@ -293,11 +283,7 @@ fn nan<F: Float>(zs: &[u64]) -> u64 {
 /// The bits of the host result `r` of an operation on `zs`, unless it is a
 /// NaN: then the spec only fixes the set, and [`nan`] picks from it.
 fn or_nan<F: Float>(zs: &[u64], r: F) -> u64 {
-    if r.is_nan() {
-        nan::<F>(zs)
-    } else {
-        r.to_bits()
-    }
+    if r.is_nan() { nan::<F>(zs) } else { r.to_bits() }
 }
 
 /// §4.3.3 `funop`: "fabs", "fneg", "fsqrt", "fceil", "ffloor", "ftrunc", "fnearest".

@@ -123,16 +123,16 @@ fn global_addr(s: &Store, m: ModuleAddr, x: GlobalIdx) -> GlobalAddr {
 /// §4.4.1 "t.unop", "t.testop".
 #[inline(always)]
 fn unop(t: &mut Thread, f: impl FnOnce(Value) -> Value) {
-    let c = t.pop();
-    t.push(f(c));
+    let c = t.top();
+    *c = f(*c);
 }
 
 /// §4.4.1 "t.binop", "t.relop": a trap when the operator is undefined.
 #[inline(always)]
 fn binop(t: &mut Thread, f: impl FnOnce(Value, Value) -> Result<Value, TrapKind>) -> Result<(), TrapKind> {
     let c2 = t.pop();
-    let c1 = t.pop();
-    t.push(f(c1, c2)?);
+    let c1 = t.top();
+    *c1 = f(*c1, c2)?;
     Ok(())
 }
 
@@ -558,8 +558,7 @@ fn call_host(s: &mut Store, t: &mut Thread, a: FuncAddr) -> Result<Status, Error
     let results = code(s, &args);
     s.depth = outer;
     let results = results?;
-    let types_ok =
-        results.len() == ty.results.len() && results.iter().zip(&ty.results).all(|(v, &rt)| v.ty() == rt);
+    let types_ok = results.len() == ty.results.len() && results.iter().zip(&ty.results).all(|(v, &rt)| v.ty() == rt);
     if !types_ok {
         let _ = name;
         return Err(TrapKind::Host.into());

@@ -192,8 +192,9 @@ pub enum Instr {
 
     // Parametric instructions (§2.4.4).
     Drop,
-    /// `select (t*)?`: the annotation, when present.
-    Select(Option<ValType>),
+    /// `select (t*)?`: the annotation, when present. Only one type is valid
+    /// (§3.3.4), but the binary format can say more, and validation rejects it.
+    Select(Option<Box<[ValType]>>),
 
     // Variable instructions (§2.4.5).
     LocalGet(LocalIdx),
@@ -208,13 +209,27 @@ pub enum Instr {
     TableSize(TableIdx),
     TableGrow(TableIdx),
     TableFill(TableIdx),
-    TableCopy { dst: TableIdx, src: TableIdx },
-    TableInit { table: TableIdx, elem: ElemIdx },
+    TableCopy {
+        dst: TableIdx,
+        src: TableIdx,
+    },
+    TableInit {
+        table: TableIdx,
+        elem: ElemIdx,
+    },
     ElemDrop(ElemIdx),
 
     // Memory instructions (§2.4.7). `pack` is `N_sx` for packed loads.
-    Load { ty: NumType, pack: Option<(u8, Sx)>, memarg: MemArg },
-    Store { ty: NumType, pack: Option<u8>, memarg: MemArg },
+    Load {
+        ty: NumType,
+        pack: Option<(u8, Sx)>,
+        memarg: MemArg,
+    },
+    Store {
+        ty: NumType,
+        pack: Option<u8>,
+        memarg: MemArg,
+    },
     MemorySize,
     MemoryGrow,
     MemoryFill,
@@ -225,17 +240,35 @@ pub enum Instr {
     // Control instructions (§2.4.8), with resolved positions.
     Nop,
     Unreachable,
-    Block { ty: BlockType, end: Pc },
-    Loop { ty: BlockType, end: Pc },
+    Block {
+        ty: BlockType,
+        end: Pc,
+    },
+    Loop {
+        ty: BlockType,
+        end: Pc,
+    },
     /// `else_` is the position of the `Else`, or of the `End` when there is none.
-    If { ty: BlockType, else_: Pc, end: Pc },
+    If {
+        ty: BlockType,
+        else_: Pc,
+        end: Pc,
+    },
     /// Reached only at the end of a `then` arm: jumps to `end`.
-    Else { end: Pc },
+    Else {
+        end: Pc,
+    },
     End,
     Br(LabelIdx),
     BrIf(LabelIdx),
-    BrTable { labels: Box<[LabelIdx]>, default: LabelIdx },
+    BrTable {
+        labels: Box<[LabelIdx]>,
+        default: LabelIdx,
+    },
     Return,
     Call(FuncIdx),
-    CallIndirect { table: TableIdx, ty: TypeIdx },
+    CallIndirect {
+        table: TableIdx,
+        ty: TypeIdx,
+    },
 }

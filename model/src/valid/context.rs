@@ -2,8 +2,7 @@
 
 use super::{Result, invalid};
 use crate::syntax::{
-    DataIdx, ElemIdx, FuncIdx, FuncType, GlobalIdx, GlobalType, MemIdx, MemType, RefType, TableIdx,
-    TableType, TypeIdx,
+    DataIdx, ElemIdx, FuncIdx, FuncType, GlobalIdx, GlobalType, MemIdx, MemType, RefType, TableIdx, TableType, TypeIdx,
 };
 
 /// The module-level components of a context C (§3.1.1): what the indices
@@ -76,11 +75,7 @@ impl<'m> Context<'m> {
 
     /// `C.datas[x] = ok`.
     pub fn data(&self, x: DataIdx) -> Result {
-        if (x as usize) < self.datas {
-            Ok(())
-        } else {
-            invalid(format!("unknown data segment {x}"))
-        }
+        if (x as usize) < self.datas { Ok(()) } else { invalid(format!("unknown data segment {x}")) }
     }
 
     /// `x ∈ C.refs`, for `ref.func x` (§3.3.2).

@@ -11,8 +11,8 @@ use super::context::Context;
 use super::types::{block_type, single};
 use super::{Result, invalid};
 use crate::syntax::{
-    BlockType, Cvtop, FloatSize, FuncType, IUnop, Instr, IntSize, LabelIdx, LocalIdx, MemArg,
-    NumType, Pc, RefType, ValType,
+    BlockType, Cvtop, FloatSize, FuncType, IUnop, Instr, IntSize, LabelIdx, LocalIdx, MemArg, NumType, Pc, RefType,
+    ValType,
 };
 
 /// An operand type: `Some(t)`, or `None` for `Unknown`.
@@ -46,11 +46,7 @@ impl<'m> CtrlFrame<'m> {
     /// The label's types (Appendix, `label_types`): a branch to a loop
     /// continues at its start, to any other block after its end.
     fn label_types(&self) -> &'m [ValType] {
-        if self.kind == FrameKind::Loop {
-            self.start_types
-        } else {
-            self.end_types
-        }
+        if self.kind == FrameKind::Loop { self.start_types } else { self.end_types }
     }
 }
 
@@ -73,12 +69,7 @@ pub(crate) struct ExprValidator<'c, 'm> {
 
 /// Functions (§3.4.1): the body, with `C.locals = t1* t*`, `C.labels = [t2*]`
 /// and `C.return = [t2*]`, must have type `[] -> [t2*]`.
-pub(crate) fn func_body<'m>(
-    c: &Context<'m>,
-    ty: &'m FuncType,
-    locals: &'m [ValType],
-    body: &[Instr],
-) -> Result {
+pub(crate) fn func_body<'m>(c: &Context<'m>, ty: &'m FuncType, locals: &'m [ValType], body: &[Instr]) -> Result {
     let mut v = ExprValidator {
         c,
         params: &ty.params,
@@ -184,22 +175,15 @@ impl<'m> ExprValidator<'_, 'm> {
             }
             return invalid("type mismatch: operand stack underflow");
         }
-        Ok(self
-            .vals
-            .pop()
-            .expect("model bug: operand above the frame height"))
+        Ok(self.vals.pop().expect("model bug: operand above the frame height"))
     }
 
     fn pop_expect(&mut self, expect: ValType) -> Result<Operand> {
-        let actual = self.pop_val().or_else(|_| {
-            invalid(format!(
-                "type mismatch: expected {expect}, but the block has no operand left"
-            ))
-        })?;
+        let actual = self
+            .pop_val()
+            .or_else(|_| invalid(format!("type mismatch: expected {expect}, but the block has no operand left")))?;
         match actual {
-            Some(t) if t != expect => {
-                invalid(format!("type mismatch: expected {expect}, found {t}"))
-            }
+            Some(t) if t != expect => invalid(format!("type mismatch: expected {expect}, found {t}")),
             _ => Ok(actual),
         }
     }
@@ -228,14 +212,7 @@ impl<'m> ExprValidator<'_, 'm> {
         Ok(())
     }
 
-    fn push_ctrl(
-        &mut self,
-        kind: FrameKind,
-        ins: &'m [ValType],
-        outs: &'m [ValType],
-        else_: Pc,
-        end: Pc,
-    ) {
+    fn push_ctrl(&mut self, kind: FrameKind, ins: &'m [ValType], outs: &'m [ValType], else_: Pc, end: Pc) {
         self.ctrls.push(CtrlFrame {
             kind,
             start_types: ins,
@@ -271,10 +248,7 @@ impl<'m> ExprValidator<'_, 'm> {
 
     /// Makes the rest of the current block stack-polymorphic (Appendix, `unreachable`).
     fn unreachable(&mut self) {
-        let frame = self
-            .ctrls
-            .last_mut()
-            .expect("model bug: no open control frame");
+        let frame = self.ctrls.last_mut().expect("model bug: no open control frame");
         self.vals.truncate(frame.height);
         frame.unreachable = true;
     }
@@ -299,9 +273,7 @@ impl<'m> ExprValidator<'_, 'm> {
             | Instr::End => Ok(()),
             Instr::GlobalGet(x) => {
                 if self.c.global(*x)?.mutability == crate::syntax::Mut::Var {
-                    return invalid(format!(
-                        "constant expression required: global.get {x} of a mutable global"
-                    ));
+                    return invalid(format!("constant expression required: global.get {x} of a mutable global"));
                 }
                 Ok(())
             }
@@ -359,10 +331,7 @@ impl<'m> ExprValidator<'_, 'm> {
             Instr::RefIsNull => {
                 let t = self.pop_val()?;
                 if !is_ref(t) {
-                    return invalid(format!(
-                        "type mismatch: ref.is_null expects a reference, found {}",
-                        show(t)
-                    ));
+                    return invalid(format!("type mismatch: ref.is_null expects a reference, found {}", show(t)));
                 }
                 self.op(&[], I32)
             }
@@ -396,7 +365,10 @@ impl<'m> ExprValidator<'_, 'm> {
                 self.push_val(t1.or(t2));
                 Ok(())
             }
-            Instr::Select(Some(t)) => self.op(&[*t, *t, T::I32], &[*t]),
+            Instr::Select(Some(ts)) => match **ts {
+                [t] => self.op(&[t, t, T::I32], &[t]),
+                _ => invalid(format!("invalid result arity: select with {} types", ts.len())),
+            },
 
             // Variable instructions (§3.3.5).
             Instr::LocalGet(x) => {
@@ -447,18 +419,14 @@ impl<'m> ExprValidator<'_, 'm> {
             Instr::TableCopy { dst, src } => {
                 let (t1, t2) = (self.c.table(*dst)?.elem, self.c.table(*src)?.elem);
                 if t1 != t2 {
-                    return invalid(format!(
-                        "type mismatch: table.copy from a {t2} table into a {t1} table"
-                    ));
+                    return invalid(format!("type mismatch: table.copy from a {t2} table into a {t1} table"));
                 }
                 self.op(I32_I32_I32, &[])
             }
             Instr::TableInit { table, elem } => {
                 let (t1, t2) = (self.c.table(*table)?.elem, self.c.elem(*elem)?);
                 if t1 != t2 {
-                    return invalid(format!(
-                        "type mismatch: table.init of a {t2} segment into a {t1} table"
-                    ));
+                    return invalid(format!("type mismatch: table.init of a {t2} segment into a {t1} table"));
                 }
                 self.op(I32_I32_I32, &[])
             }
@@ -517,13 +485,7 @@ impl<'m> ExprValidator<'_, 'm> {
                 if frame.kind != FrameKind::If || frame.else_ as usize != pc || frame.end != *end {
                     return malformed(pc, "else does not match its if");
                 }
-                self.push_ctrl(
-                    FrameKind::Else,
-                    frame.start_types,
-                    frame.end_types,
-                    frame.else_,
-                    frame.end,
-                );
+                self.push_ctrl(FrameKind::Else, frame.start_types, frame.end_types, frame.else_, frame.end);
                 Ok(())
             }
             Instr::End => {
@@ -536,13 +498,7 @@ impl<'m> ExprValidator<'_, 'm> {
                     if frame.else_ as usize != pc {
                         return malformed(pc, "if without else has a misplaced else position");
                     }
-                    self.push_ctrl(
-                        FrameKind::Else,
-                        frame.start_types,
-                        frame.end_types,
-                        frame.else_,
-                        frame.end,
-                    );
+                    self.push_ctrl(FrameKind::Else, frame.start_types, frame.end_types, frame.else_, frame.end);
                     self.pop_ctrl()?;
                 }
                 self.push_vals(frame.end_types);
@@ -592,10 +548,7 @@ impl<'m> ExprValidator<'_, 'm> {
             Instr::CallIndirect { table, ty } => {
                 let tt = self.c.table(*table)?;
                 if tt.elem != RefType::FuncRef {
-                    return invalid(format!(
-                        "type mismatch: call_indirect through {} table {table}",
-                        tt.elem
-                    ));
+                    return invalid(format!("type mismatch: call_indirect through {} table {table}", tt.elem));
                 }
                 let ft = self.c.type_(*ty)?;
                 self.pop_expect(T::I32)?;
@@ -623,9 +576,7 @@ impl<'m> ExprValidator<'_, 'm> {
         let n = u32::from(n);
         let int = matches!(t, NumType::I32 | NumType::I64);
         if !int || !matches!(n, 8 | 16 | 32) || n >= bit_width(t) {
-            return invalid(format!(
-                "malformed instruction: packed {t} access of width {n}"
-            ));
+            return invalid(format!("malformed instruction: packed {t} access of width {n}"));
         }
         Ok(n)
     }

@@ -7,8 +7,8 @@ use super::instr::{const_expr, func_body};
 use super::types::{memory_type, table_type};
 use super::{Result, invalid};
 use crate::syntax::{
-    Data, DataMode, Elem, ElemMode, Export, ExportDesc, Func, FuncType, Global, Import, ImportDesc,
-    Instr, Module, ValType,
+    Data, DataMode, Elem, ElemMode, Export, ExportDesc, Func, FuncType, Global, Import, ImportDesc, Instr, Module,
+    ValType,
 };
 
 /// Modules (§3.4.10).
@@ -22,10 +22,7 @@ pub(crate) fn module(m: &Module) -> Result {
         self::import(m, import)?;
     }
     let c = context(m)?;
-    let c_const = Context {
-        globals: m.imported_globals().collect(),
-        ..c.clone()
-    };
+    let c_const = Context { globals: m.imported_globals().collect(), ..c.clone() };
 
     for &tt in &m.tables {
         table_type(tt)?;
@@ -68,15 +65,9 @@ fn context(m: &Module) -> Result<Context<'_>> {
     let mut c = Context {
         types: &m.types,
         funcs: Vec::with_capacity(m.funcs.len()),
-        tables: m
-            .imported_tables()
-            .chain(m.tables.iter().copied())
-            .collect(),
+        tables: m.imported_tables().chain(m.tables.iter().copied()).collect(),
         mems: m.imported_mems().chain(m.mems.iter().copied()).collect(),
-        globals: m
-            .imported_globals()
-            .chain(m.globals.iter().map(|g| g.ty))
-            .collect(),
+        globals: m.imported_globals().chain(m.globals.iter().map(|g| g.ty)).collect(),
         elems: m.elems.iter().map(|e| e.ty).collect(),
         datas: m.datas.len(),
         refs: Vec::new(),
@@ -155,10 +146,7 @@ fn elem(c: &Context<'_>, c_const: &Context<'_>, e: &Elem) -> Result {
         ElemMode::Active { table, offset } => {
             let tt = c.table(*table)?;
             if tt.elem != e.ty {
-                return invalid(format!(
-                    "type mismatch: {} segment for {} table {table}",
-                    e.ty, tt.elem
-                ));
+                return invalid(format!("type mismatch: {} segment for {} table {table}", e.ty, tt.elem));
             }
             const_expr(c_const, offset, ValType::I32)
         }

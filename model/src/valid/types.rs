@@ -31,19 +31,12 @@ pub(crate) fn table_type(tt: TableType) -> Result {
 
 /// Memory types (§3.2.5): the limits are valid within `2^16` pages.
 pub(crate) fn memory_type(mt: MemType) -> Result {
-    limits(
-        mt.limits,
-        MEM_MAX_PAGES,
-        "memory size must be at most 65536 pages (4GiB)",
-    )
+    limits(mt.limits, MEM_MAX_PAGES, "memory size must be at most 65536 pages (4GiB)")
 }
 
 /// Block types (§3.2.2): `typeidx` must be defined in `C.types`; a value type
 /// `t?` stands for `[] -> [t?]`. Returns `(params, results)`.
-pub(crate) fn block_type<'m>(
-    c: &Context<'m>,
-    bt: BlockType,
-) -> Result<(&'m [ValType], &'m [ValType])> {
+pub(crate) fn block_type<'m>(c: &Context<'m>, bt: BlockType) -> Result<(&'m [ValType], &'m [ValType])> {
     match bt {
         BlockType::Empty => Ok((&[], &[])),
         BlockType::Value(t) => Ok((&[], single(t))),
