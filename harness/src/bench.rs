@@ -39,10 +39,10 @@ impl Figures {
     }
 }
 
-/// Runs every workload `reps` times on each engine (alternating, so that
+/// Runs every workload (or those whose name contains `only`) `reps` times on each engine (alternating, so that
 /// both see the same machine), after checking that they agree.
-pub fn run(reps: usize) -> Result<Vec<Figures>, String> {
-    WORKLOADS.iter().map(|w| measure(w, reps)).collect()
+pub fn run(reps: usize, only: Option<&str>) -> Result<Vec<Figures>, String> {
+    WORKLOADS.iter().filter(|w| only.is_none_or(|o| w.name.contains(o))).map(|w| measure(w, reps)).collect()
 }
 
 fn measure(w: &Workload, reps: usize) -> Result<Figures, String> {

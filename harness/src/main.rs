@@ -30,13 +30,16 @@ enum Command {
         /// Repetitions per workload and engine (the median is reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
+        /// Only the workloads whose name contains this.
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Wast { engines, verbose, paths } => run_wast(&engines, verbose, &paths),
-        Command::Bench { reps } => run_bench(reps),
+        Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
     }
 }
 
@@ -97,11 +100,11 @@ fn print_skips(skips: &[wast::Note], verbose: bool) {
     }
 }
 
-fn run_bench(reps: usize) -> ExitCode {
+fn run_bench(reps: usize, only: Option<&str>) -> ExitCode {
     if cfg!(debug_assertions) {
         eprintln!("lockstep: warning: a debug build; use `cargo run --release -- bench`");
     }
-    match bench::run(reps.max(1)) {
+    match bench::run(reps.max(1), only) {
         Err(e) => {
             eprintln!("lockstep: bench: {e}");
             ExitCode::FAILURE

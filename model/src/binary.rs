@@ -324,6 +324,12 @@ fn expr(mut reader: OperatorsReader<'_>) -> Result<(Expr, bool), DecodeError> {
                 zero_byte(mem)?;
                 Instr::MemoryInit(x)
             }
+            Operator::BrTable { targets } => {
+                let labels = targets.targets().collect::<Result<Vec<_>, _>>().map_err(malformed)?;
+                code.push(Instr::BrTable { len: labels.len() as u32 });
+                code.extend(labels.into_iter().chain([targets.default()]).map(Instr::BrTableLabel));
+                continue;
+            }
             Operator::DataDrop { data_index: x } => {
                 data_index = true;
                 Instr::DataDrop(x)
@@ -404,10 +410,6 @@ fn instr(op: Operator<'_>) -> Result<Instr, DecodeError> {
         Operator::Nop => I::Nop,
         Operator::Br { relative_depth } => I::Br(relative_depth),
         Operator::BrIf { relative_depth } => I::BrIf(relative_depth),
-        Operator::BrTable { targets } => {
-            let labels = targets.targets().collect::<Result<Vec<_>, _>>().map_err(malformed)?;
-            I::BrTable { labels: labels.into(), default: targets.default() }
-        }
         Operator::Return => I::Return,
         Operator::Call { function_index } => I::Call(function_index),
         Operator::CallIndirect { type_index, table_index } => I::CallIndirect { table: table_index, ty: type_index },
@@ -421,9 +423,14 @@ fn instr(op: Operator<'_>) -> Result<Instr, DecodeError> {
 
         // Parametric (§5.4.3)
         Operator::Drop => I::Drop,
-        Operator::Select => I::Select(None),
-        Operator::TypedSelect { ty } => I::Select(Some(Box::new([val_type(ty)?]))),
-        Operator::TypedSelectMulti { tys } => I::Select(Some(tys.into_iter().map(val_type).collect::<Result<_, _>>()?)),
+        Operator::Select => I::Select(SelectType::Untyped),
+        Operator::TypedSelect { ty } => I::Select(SelectType::Typed(val_type(ty)?)),
+        Operator::TypedSelectMulti { tys } => {
+            for t in &tys {
+                val_type(*t)?;
+            }
+            I::Select(SelectType::Arity(tys.len() as u32))
+        }
 
         // Variable (§5.4.4)
         Operator::LocalGet { local_index } => I::LocalGet(local_index),

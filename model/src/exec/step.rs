@@ -20,11 +20,11 @@ use crate::syntax::*;
 #[inline(always)]
 pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
     let frame = t.frame_mut();
-    let code = frame.code.clone();
     let pc = frame.pc;
     frame.pc += 1;
     let module = frame.module;
-    match &code[pc as usize] {
+    let instr = frame.code[pc as usize];
+    match &instr {
         Instr::I32Const(c) => t.push(Value::I32(*c)),
         Instr::I64Const(c) => t.push(Value::I64(*c)),
         Instr::F32Const(c) => t.push(Value::F32(*c)),
@@ -84,7 +84,8 @@ pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
         Instr::End => return Ok(end(t)),
         Instr::Br(l) => return Ok(br(t, *l)),
         Instr::BrIf(l) => return Ok(br_if(t, *l)),
-        Instr::BrTable { labels, default } => return Ok(br_table(t, labels, *default)),
+        Instr::BrTable { len } => return Ok(br_table(t, pc, *len)),
+        Instr::BrTableLabel(_) => panic!("model bug: reduced a br_table label"),
         Instr::Return => return Ok(return_(t)),
         Instr::Call(x) => {
             let a = store[module].funcaddrs[*x as usize];
@@ -502,10 +503,14 @@ fn br_if(t: &mut Thread, l: LabelIdx) -> Status {
     if t.pop_i32() != 0 { br(t, l) } else { Status::Running }
 }
 
-/// §4.4.8 "br_table l* lN": the operand picks a label, or the default.
-fn br_table(t: &mut Thread, labels: &[LabelIdx], default: LabelIdx) -> Status {
-    let i = t.pop_i32() as usize;
-    br(t, labels.get(i).copied().unwrap_or(default))
+/// §4.4.8 "br_table l* lN": the operand picks a label, or the default (the
+/// labels follow the instruction at `pc`).
+fn br_table(t: &mut Thread, pc: Pc, len: u32) -> Status {
+    let i = t.pop_i32().min(len);
+    match t.frame().code[(pc + 1 + i) as usize] {
+        Instr::BrTableLabel(l) => br(t, l),
+        other => panic!("model bug: br_table followed by {other:?}"),
+    }
 }
 
 /// §4.4.8 "return": unwinds the whole frame.

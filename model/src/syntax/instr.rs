@@ -166,9 +166,21 @@ impl BlockType {
     }
 }
 
+/// The annotation of `select (t*)?` (§2.4.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SelectType {
+    /// `select`: no annotation.
+    Untyped,
+    /// `select (result t)`.
+    Typed(ValType),
+    /// An annotation with this many types (≠ 1): the binary format can say
+    /// it, and validation rejects it (§3.3.4).
+    Arity(u32),
+}
+
 /// Instructions (§2.4). Numeric constants are kept as bits so that NaN payloads
 /// survive exactly.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Instr {
     // Numeric instructions (§2.4.1).
     I32Const(u32),
@@ -192,9 +204,8 @@ pub enum Instr {
 
     // Parametric instructions (§2.4.4).
     Drop,
-    /// `select (t*)?`: the annotation, when present. Only one type is valid
-    /// (§3.3.4), but the binary format can say more, and validation rejects it.
-    Select(Option<Box<[ValType]>>),
+    /// `select (t*)?`.
+    Select(SelectType),
 
     // Variable instructions (§2.4.5).
     LocalGet(LocalIdx),
@@ -261,10 +272,14 @@ pub enum Instr {
     End,
     Br(LabelIdx),
     BrIf(LabelIdx),
+    /// `br_table l* lN`: its `len` labels `l*`, then `lN`, are the `len + 1`
+    /// [`Instr::BrTableLabel`]s that follow it, so that every instruction is
+    /// plain (`Copy`) data, as in the binary format.
     BrTable {
-        labels: Box<[LabelIdx]>,
-        default: LabelIdx,
+        len: u32,
     },
+    /// A label of the `br_table` before it: data, never reduced.
+    BrTableLabel(LabelIdx),
     Return,
     Call(FuncIdx),
     CallIndirect {

@@ -10,6 +10,7 @@
 use super::context::Context;
 use super::types::{block_type, single};
 use super::{Result, invalid};
+use crate::syntax::SelectType;
 use crate::syntax::{
     BlockType, Cvtop, FloatSize, FuncType, IUnop, Instr, IntSize, LabelIdx, LocalIdx, MemArg, NumType, Pc, RefType,
     ValType,
@@ -146,14 +147,20 @@ impl<'m> ExprValidator<'_, 'm> {
             return malformed(0, "empty expression");
         };
         self.push_ctrl(FrameKind::Func, &[], results, last as Pc, last as Pc);
-        for (pc, instr) in code.iter().enumerate() {
+        let mut pc = 0;
+        while let Some(instr) = code.get(pc) {
             if self.ctrls.is_empty() {
                 return malformed(pc, "instruction after the final end");
             }
             if self.constant {
                 self.constant_instr(instr)?;
             }
-            self.instr(pc, instr)?;
+            self.instr(code, pc, instr)?;
+            // A br_table's labels are its immediates, not instructions.
+            pc += match instr {
+                Instr::BrTable { len } => *len as usize + 2,
+                _ => 1,
+            };
         }
         if !self.ctrls.is_empty() {
             return malformed(code.len(), "missing end");
@@ -282,7 +289,7 @@ impl<'m> ExprValidator<'_, 'm> {
     }
 
     /// One instruction at position `pc`, by the rules of §3.3.1–§3.3.8.
-    fn instr(&mut self, pc: usize, instr: &Instr) -> Result {
+    fn instr(&mut self, code: &[Instr], pc: usize, instr: &Instr) -> Result {
         use ValType as T;
         const I32: &[ValType] = &[T::I32];
         const I32_I32_I32: &[ValType] = &[T::I32, T::I32, T::I32];
@@ -345,7 +352,7 @@ impl<'m> ExprValidator<'_, 'm> {
 
             // Parametric instructions (§3.3.4).
             Instr::Drop => self.pop_val().map(drop),
-            Instr::Select(None) => {
+            Instr::Select(SelectType::Untyped) => {
                 self.pop_expect(T::I32)?;
                 let t1 = self.pop_val()?;
                 let t2 = self.pop_val()?;
@@ -365,10 +372,8 @@ impl<'m> ExprValidator<'_, 'm> {
                 self.push_val(t1.or(t2));
                 Ok(())
             }
-            Instr::Select(Some(ts)) => match **ts {
-                [t] => self.op(&[t, t, T::I32], &[t]),
-                _ => invalid(format!("invalid result arity: select with {} types", ts.len())),
-            },
+            Instr::Select(SelectType::Typed(t)) => self.op(&[*t, *t, T::I32], &[*t]),
+            Instr::Select(SelectType::Arity(n)) => invalid(format!("invalid result arity: select with {n} types")),
 
             // Variable instructions (§3.3.5).
             Instr::LocalGet(x) => {
@@ -515,7 +520,20 @@ impl<'m> ExprValidator<'_, 'm> {
                 self.pop_expect(T::I32)?;
                 self.op(ts, ts)
             }
-            Instr::BrTable { labels, default } => {
+            Instr::BrTableLabel(_) => malformed(pc, "br_table label without its br_table"),
+            Instr::BrTable { len } => {
+                // The labels follow, as `BrTableLabel`s (the last is lN).
+                let Some(entries) = code.get(pc + 1..pc + 2 + *len as usize) else {
+                    return malformed(pc, "br_table without its labels");
+                };
+                let mut labels = Vec::with_capacity(entries.len());
+                for e in entries {
+                    match e {
+                        Instr::BrTableLabel(l) => labels.push(*l),
+                        _ => return malformed(pc, "br_table without its labels"),
+                    }
+                }
+                let (default, labels) = labels.split_last().expect("at least the default label");
                 self.pop_expect(T::I32)?;
                 let arity = self.label(*default)?.label_types().len();
                 for &l in labels.iter() {
