@@ -269,7 +269,7 @@ impl Script {
                 .map(|(_, v)| *v);
             match found {
                 Some(v) => imports.push(v),
-                None => return Err(Error::Link(LinkError::UnknownImport { module: module_name, name })),
+                None => return Err(LinkError::UnknownImport { module: module_name, name }.into()),
             }
         }
         embed::module_instantiate(&mut self.store, module, &imports)
@@ -294,7 +294,7 @@ impl Script {
                 };
                 match embed::instance_export(&self.store, a, global) {
                     Some(ExternVal::Global(g)) => Run::Done(Ok(vec![embed::global_read(&self.store, g)])),
-                    _ => Run::Done(Err(Error::Link(LinkError::UnknownImport {
+                    _ => Run::Done(Err(Error::from(LinkError::UnknownImport {
                         module: String::new(),
                         name: global.into(),
                     }))),
@@ -317,7 +317,7 @@ impl Script {
             Err(why) => return Run::Skip(why),
         };
         let Some(ExternVal::Func(f)) = embed::instance_export(&self.store, a, invoke.name) else {
-            return Run::Done(Err(Error::Link(LinkError::UnknownImport {
+            return Run::Done(Err(Error::from(LinkError::UnknownImport {
                 module: String::new(),
                 name: invoke.name.to_string(),
             })));

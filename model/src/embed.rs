@@ -108,12 +108,7 @@ pub fn func_invoke(store: &mut Store, a: FuncAddr, args: &[Value]) -> Result<Vec
     let ty = func_type(store, a);
     let ok = args.len() == ty.params.len() && args.iter().zip(&ty.params).all(|(v, &t)| v.ty() == t);
     if !ok {
-        return Err(Error::Link(LinkError::IncompatibleImport {
-            index: 0,
-            module: String::new(),
-            name: String::new(),
-            reason: format!("arguments {args:?} do not have the types {ty}"),
-        }));
+        return Err(LinkError::Arguments(format!("{args:?} do not have the types {ty}")).into());
     }
     exec::invoke(store, a, args)
 }

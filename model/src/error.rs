@@ -10,8 +10,10 @@ use std::fmt;
 /// What running (instantiating or invoking) can end in, besides values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Import matching failed (§4.5.3); no effect on the store happened.
-    Link(LinkError),
+    /// Import matching failed (§4.5.3), or the embedder supplied values of
+    /// the wrong types; no effect on the store happened. Boxed: it is rare,
+    /// and a small `Error` keeps every step's result small.
+    Link(Box<LinkError>),
     /// A trap (§4.4): execution stopped; earlier store effects remain.
     Trap(TrapKind),
     /// A resource of the model ran out: call depth or step budget. Not a
@@ -28,6 +30,8 @@ pub enum LinkError {
     IncompatibleImport { index: usize, module: String, name: String, reason: String },
     /// No external value was found for an import (embedder-level resolution).
     UnknownImport { module: String, name: String },
+    /// `func_invoke` was given arguments that do not have the parameter types.
+    Arguments(String),
 }
 
 /// The kinds of trap, one per reason the spec's rules can trap.
@@ -95,11 +99,18 @@ impl fmt::Display for LinkError {
                 write!(f, "incompatible import type for import {index} \"{module}\" \"{name}\": {reason}")
             }
             LinkError::UnknownImport { module, name } => write!(f, "unknown import \"{module}\" \"{name}\""),
+            LinkError::Arguments(why) => write!(f, "bad arguments: {why}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<LinkError> for Error {
+    fn from(e: LinkError) -> Self {
+        Error::Link(Box::new(e))
+    }
+}
 
 impl From<TrapKind> for Error {
     fn from(k: TrapKind) -> Self {

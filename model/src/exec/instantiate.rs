@@ -37,11 +37,11 @@ pub fn instantiate(s: &mut Store, module: &Module, externvals: &[ExternVal]) -> 
 /// *current* type, whose min is their current size.
 pub fn match_imports(s: &Store, module: &Module, externvals: &[ExternVal]) -> Result<(), Error> {
     if module.imports.len() != externvals.len() {
-        return Err(Error::Link(LinkError::ImportCount { expected: module.imports.len(), supplied: externvals.len() }));
+        return Err(LinkError::ImportCount { expected: module.imports.len(), supplied: externvals.len() }.into());
     }
     for (index, (import, ev)) in module.imports.iter().zip(externvals).enumerate() {
         if let Err(reason) = extern_matches(s, module, &import.desc, *ev) {
-            return Err(Error::Link(LinkError::IncompatibleImport {
+            return Err(Error::from(LinkError::IncompatibleImport {
                 index,
                 module: import.module.clone(),
                 name: import.name.clone(),

@@ -30,12 +30,12 @@ pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
         Instr::F32Const(c) => t.push(Value::F32(*c)),
         Instr::F64Const(c) => t.push(Value::F64(*c)),
         Instr::IUnop(sz, op) => unop(t, |c| numerics::iunop(*sz, *op, c)),
-        Instr::IBinop(sz, op) => binop(t, |a, b| numerics::ibinop(*sz, *op, a, b))?,
+        Instr::IBinop(sz, op) => ibinop(t, *sz, *op)?,
         Instr::ITestop(sz) => unop(t, |c| numerics::itestop(*sz, c)),
-        Instr::IRelop(sz, op) => binop(t, |a, b| Ok(numerics::irelop(*sz, *op, a, b)))?,
+        Instr::IRelop(sz, op) => irelop(t, *sz, *op),
         Instr::FUnop(sz, op) => unop(t, |c| numerics::funop(*sz, *op, c)),
-        Instr::FBinop(sz, op) => binop(t, |a, b| Ok(numerics::fbinop(*sz, *op, a, b)))?,
-        Instr::FRelop(sz, op) => binop(t, |a, b| Ok(numerics::frelop(*sz, *op, a, b)))?,
+        Instr::FBinop(sz, op) => binop(t, |a, b| numerics::fbinop(*sz, *op, a, b)),
+        Instr::FRelop(sz, op) => binop(t, |a, b| numerics::frelop(*sz, *op, a, b)),
         Instr::Cvtop(op) => cvtop(t, *op)?,
 
         Instr::RefNull(ty) => t.push(Value::Ref(Ref::Null(*ty))),
@@ -128,13 +128,30 @@ fn unop(t: &mut Thread, f: impl FnOnce(Value) -> Value) {
     *c = f(*c);
 }
 
-/// §4.4.1 "t.binop", "t.relop": a trap when the operator is undefined.
+/// §4.4.1 "t.binop", "t.relop".
 #[inline(always)]
-fn binop(t: &mut Thread, f: impl FnOnce(Value, Value) -> Result<Value, TrapKind>) -> Result<(), TrapKind> {
+fn binop(t: &mut Thread, f: impl FnOnce(Value, Value) -> Value) {
     let c2 = t.pop();
     let c1 = t.top();
-    *c1 = f(*c1, c2)?;
+    *c1 = f(*c1, c2);
+}
+
+/// §4.4.1 "t.binop" for integers: a trap when the operator is undefined
+/// (division by zero, signed overflow).
+#[inline(always)]
+fn ibinop(t: &mut Thread, sz: IntSize, op: IBinop) -> Result<(), TrapKind> {
+    let c2 = t.pop();
+    let c1 = t.top();
+    *c1 = numerics::ibinop(sz, op, *c1, c2)?;
     Ok(())
+}
+
+/// §4.4.1 "t.relop" for integers.
+#[inline(always)]
+fn irelop(t: &mut Thread, sz: IntSize, op: IRelop) {
+    let c2 = t.pop();
+    let c1 = t.top();
+    *c1 = numerics::irelop(sz, op, *c1, c2);
 }
 
 /// §4.4.1 "t2.cvtop_t1_sx?".
@@ -328,9 +345,7 @@ fn load(s: &Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<(u8, Sx
     let width = pack.map_or(num_width(ty), |(n, _)| n as usize / 8);
     let data = &s[a].data;
     let bytes = &data[effective_range(data.len(), i, m.offset, width)?];
-    let mut raw = [0u8; 8];
-    raw[..width].copy_from_slice(bytes);
-    let mut bits = u64::from_le_bytes(raw);
+    let mut bits = read_le(bytes);
     if let Some((n, Sx::S)) = pack {
         let shift = 64 - n as u32;
         bits = (((bits << shift) as i64) >> shift) as u64;
@@ -357,10 +372,33 @@ fn store_(s: &mut Store, t: &mut Thread, a: MemAddr, ty: NumType, pack: Option<u
     };
     let data = &mut s[a].data;
     let range = effective_range(data.len(), i, m.offset, width)?;
-    data[range].copy_from_slice(&bits.to_le_bytes()[..width]);
+    write_le(&mut data[range], bits);
     Ok(())
 }
 
+/// The little-endian number in 1, 2, 4 or 8 bytes (one fixed-size read each).
+#[inline(always)]
+fn read_le(b: &[u8]) -> u64 {
+    match *b {
+        [b0] => b0 as u64,
+        [b0, b1] => u16::from_le_bytes([b0, b1]) as u64,
+        [b0, b1, b2, b3] => u32::from_le_bytes([b0, b1, b2, b3]) as u64,
+        _ => u64::from_le_bytes(b.try_into().unwrap_or_else(|_| panic!("model bug: access of {} bytes", b.len()))),
+    }
+}
+
+/// Writes the low bytes of `bits`, little-endian, into all of `b`.
+#[inline(always)]
+fn write_le(b: &mut [u8], bits: u64) {
+    match b.len() {
+        1 => b[0] = bits as u8,
+        2 => b.copy_from_slice(&(bits as u16).to_le_bytes()),
+        4 => b.copy_from_slice(&(bits as u32).to_le_bytes()),
+        _ => b.copy_from_slice(&bits.to_le_bytes()),
+    }
+}
+
+#[inline(always)]
 fn num_width(ty: NumType) -> usize {
     match ty {
         NumType::I32 | NumType::F32 => 4,
