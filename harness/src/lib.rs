@@ -1,6 +1,8 @@
 //! Lockstep's harness: runs scripts through the model (and, later, engines).
 
 pub mod bench;
+pub mod engine;
+pub mod host;
 pub mod scripts;
 pub mod spectest;
 pub mod wast;

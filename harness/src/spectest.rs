@@ -37,7 +37,7 @@ pub fn spectest(store: &mut Store) -> Vec<(String, ExternVal)> {
     ];
     for (name, params) in prints {
         let ty = FuncType { params: params.to_vec(), results: vec![] };
-        let a = embed::func_alloc(store, ty, &format!("spectest.{name}"), Rc::new(|_, _| Ok(vec![])));
+        let a = embed::func_alloc(store, ty, &format!("spectest.{name}"), Rc::new(|_, _, _| Ok(vec![])));
         exports.push((name.to_string(), ExternVal::Func(a)));
     }
     exports

@@ -152,7 +152,7 @@ fn a_host_function_instantiates_a_module_while_wasm_is_running() {
         &mut store,
         FuncType { params: vec![], results: vec![ValType::I32] },
         "dlopen",
-        Rc::new(move |store: &mut Store, _args: &[Value]| {
+        Rc::new(move |store: &mut Store, _caller, _args: &[Value]| {
             let main = main_for_host.get().expect("main is instantiated");
             let imports = [export(store, main, "table"), export(store, main, "memory")];
             embed::module_instantiate(store, &side, &imports)?;
@@ -183,7 +183,7 @@ fn a_trap_in_a_host_call_propagates_through_the_wasm_caller() {
         &mut store,
         FuncType { params: vec![], results: vec![ValType::I32] },
         "dlopen",
-        Rc::new(|_: &mut Store, _: &[Value]| Err(Error::Trap(TrapKind::Host))),
+        Rc::new(|_: &mut Store, _, _: &[Value]| Err(Error::Trap(TrapKind::Host))),
     );
     let main = instantiate(&mut store, MAIN, &[ExternVal::Func(trap)]);
     let f = func(&store, main, "load_and_call");

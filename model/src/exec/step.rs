@@ -10,7 +10,7 @@ use crate::error::{Error, ExhaustionKind, TrapKind};
 use crate::exec::config::{Frame, Label, Status, Thread};
 use crate::exec::numerics;
 use crate::runtime::{
-    DataAddr, ElemAddr, FuncAddr, FuncInst, GlobalAddr, MemAddr, ModuleAddr, Ref, Store, TableAddr, Value,
+    Caller, DataAddr, ElemAddr, FuncAddr, FuncInst, GlobalAddr, MemAddr, ModuleAddr, Ref, Store, TableAddr, Value,
 };
 use crate::syntax::*;
 
@@ -598,7 +598,8 @@ fn call_host(s: &mut Store, t: &mut Thread, a: FuncAddr) -> Result<Status, Error
     let args = t.stack.split_off(t.stack.len() - ty.params.len());
     let outer = s.depth;
     s.depth += t.frames.len();
-    let results = code(s, &args);
+    let caller = Caller(t.frames.last().map(|f| f.module));
+    let results = code(s, caller, &args);
     s.depth = outer;
     let results = results?;
     let types_ok = results.len() == ty.results.len() && results.iter().zip(&ty.results).all(|(v, &rt)| v.ty() == rt);

@@ -74,6 +74,10 @@ pub struct Store {
     pub modules: Vec<ModuleInst>,
     /// The implementation's choices where the spec leaves one.
     pub policy: Policy,
+    /// How many grows the policy refused that the semantics allowed (below
+    /// the declared max): an embedder comparing with another implementation
+    /// must know that a -1 came from a limit, not from the semantics.
+    pub policy_refusals: u64,
     /// Frames live across all threads: a host function that re-enters wasm
     /// runs a new thread on the same call stack budget.
     pub(crate) depth: usize,
@@ -105,10 +109,17 @@ impl Default for Policy {
 }
 
 /// A host function: it receives the store (so it may allocate, instantiate
-/// and invoke through the embedder API while wasm is running) and the
-/// arguments; it returns results or an error that the caller's thread then
-/// propagates.
-pub type HostFunc = Rc<dyn Fn(&mut Store, &[Value]) -> Result<Vec<Value>, Error>>;
+/// and invoke through the embedder API while wasm is running), its caller,
+/// and the arguments; it returns results or an error that the caller's
+/// thread then propagates.
+pub type HostFunc = Rc<dyn Fn(&mut Store, Caller, &[Value]) -> Result<Vec<Value>, Error>>;
+
+/// Who called a host function: the module instance of the calling frame, or
+/// `None` when the embedder invoked it directly. The spec gives host
+/// functions only the store; this is an embedder extension, as wasmtime's and
+/// wasmi's `Caller`, so that a host `dlopen` can link against its caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caller(pub Option<ModuleAddr>);
 
 /// Function instances (§4.2.6).
 #[derive(Clone)]
@@ -257,9 +268,14 @@ impl Store {
         let table = &mut self[a];
         let old = table.elem.len() as u32;
         let new = old.checked_add(n)?;
-        if table.ty.limits.max.is_some_and(|max| new > max) || new > cap {
+        if table.ty.limits.max.is_some_and(|max| new > max) {
             return None;
         }
+        if new > cap {
+            self.policy_refusals += 1;
+            return None;
+        }
+        let table = &mut self[a];
         table.elem.resize(new as usize, init);
         table.ty.limits.min = new;
         Some(old)
@@ -272,9 +288,14 @@ impl Store {
         let mem = &mut self[a];
         let old = (mem.data.len() / PAGE_SIZE) as u32;
         let new = old.checked_add(n)?;
-        if new > 65536 || mem.ty.limits.max.is_some_and(|max| new > max) || new > cap {
+        if new > 65536 || mem.ty.limits.max.is_some_and(|max| new > max) {
             return None;
         }
+        if new > cap {
+            self.policy_refusals += 1;
+            return None;
+        }
+        let mem = &mut self[a];
         mem.data.resize(new as usize * PAGE_SIZE, 0);
         mem.ty.limits.min = new;
         Some(old)

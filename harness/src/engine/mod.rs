@@ -1,0 +1,220 @@
+//! One engine interface, and what every engine shows through it.
+//!
+//! Engines do not expose function addresses, and a failed instantiation
+//! returns no instance. So everything an engine shows is labelled in terms
+//! that mean the same in every engine:
+//!
+//! - an instance by its number: every instantiation attempt that gets past
+//!   linking, in order, whether it then traps or not (`#0`, `#1`, …);
+//! - a wasm function by `(instance, function index)`, a host function by its
+//!   name ([`FuncLabel`]);
+//! - a table, memory or global by its origin: the instance and index that
+//!   defined it, or the host object's name ([`Origin`]). Importing it means
+//!   showing the same origin.
+
+pub mod model;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use ::model::TrapKind;
+
+/// The number of an instance, in instantiation order.
+pub type InstNum = u32;
+
+/// Who a function is, the same in every engine.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FuncLabel {
+    /// Function `index` (in its module's function index space) of instance `instance`.
+    Wasm { instance: InstNum, index: u32 },
+    /// A host function, by name (`spectest.print_i32`, `lockstep.dlopen`).
+    Host(String),
+}
+
+/// Where a table, memory or global was defined.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Origin {
+    /// Index `index` of its kind in instance `instance`'s own index space.
+    Instance { instance: InstNum, index: u32 },
+    /// A host object, by name (`spectest.table`).
+    Host(String),
+}
+
+/// A value as every engine shows it: numbers by their bits, references by label.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Val {
+    I32(u32),
+    I64(u64),
+    F32(u32),
+    F64(u64),
+    FuncRef(Option<FuncLabel>),
+    ExternRef(Option<u32>),
+}
+
+/// How a step ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Returned these values (for an instantiation: none).
+    Values(Vec<Val>),
+    /// Trapped, by class.
+    Trap(TrapKind),
+    /// Failed to link (§4.5.3); nothing happened.
+    Link,
+    /// An engine-specific limit was hit: stop comparing this case.
+    Poisoned(Poison),
+}
+
+/// Why a case stops being comparable: a limit that is the engine's (or the
+/// model's) choice, not the semantics'.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Poison {
+    /// The call stack ran out.
+    StackExhausted,
+    /// Fuel (or the model's step budget) ran out.
+    OutOfFuel,
+    /// A resource limiter refused a grow the semantics allowed.
+    Limit(String),
+    /// The engine does not support something the case uses.
+    Unsupported(String),
+}
+
+/// A table, memory or global as observed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectState {
+    Table { elems: Vec<Val> },
+    Memory { bytes: Vec<u8> },
+    Global { mutable: bool, value: Val },
+}
+
+/// What kind of object a label names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Table,
+    Memory,
+    Global,
+}
+
+/// Everything observable after a step: every table, memory and global that
+/// a successfully instantiated instance holds, once each, by origin.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Observation {
+    pub objects: BTreeMap<(Kind, Origin), ObjectState>,
+}
+
+/// A call that wasm made to a host function of the `lockstep` module: a step
+/// of its own, with what was observable when it was made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostCall {
+    pub func: String,
+    pub args: Vec<Val>,
+    pub results: Vec<Val>,
+    pub observation: Observation,
+}
+
+/// Why a module was not compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejected {
+    /// Malformed or invalid: engines do not tell the two apart reliably.
+    Rejected(String),
+    /// The engine does not support it (a poison, not a verdict).
+    Unsupported(String),
+}
+
+/// An import, as the runner resolved it: an export of an instance, or a
+/// host object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportRef {
+    Export {
+        instance: InstNum,
+        name: String,
+    },
+    /// `spectest.NAME` or `lockstep.NAME`.
+    Host {
+        module: String,
+        name: String,
+    },
+}
+
+/// A compiled module, by the engine's own numbering (in compile order).
+pub type ModuleId = usize;
+
+/// One engine: the model, wasmi, wasmtime. Adapters are thin: each keeps
+/// its store, maps its errors to [`Outcome`] in one function, and labels
+/// what it shows (see the module doc).
+pub trait Engine {
+    fn name(&self) -> &'static str;
+
+    /// Decodes and validates `bytes`.
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, Rejected>;
+
+    /// Makes a compiled module available to `lockstep.dlopen` under `name`.
+    fn define(&mut self, name: &str, module: ModuleId);
+
+    /// Instantiates a module with the given imports, in module import order.
+    /// Returns the instance's number when instantiation got past linking
+    /// (even if it then trapped), and the outcome.
+    fn instantiate(&mut self, module: ModuleId, imports: &[ImportRef]) -> (Option<InstNum>, Outcome);
+
+    /// Invokes an exported function.
+    fn invoke(&mut self, instance: InstNum, export: &str, args: &[Val]) -> Outcome;
+
+    /// Reads an exported global.
+    fn get_global(&mut self, instance: InstNum, export: &str) -> Outcome;
+
+    /// Everything observable now.
+    fn observe(&mut self) -> Observation;
+
+    /// The host calls made since the last call of this.
+    fn take_host_calls(&mut self) -> Vec<HostCall>;
+}
+
+impl fmt::Display for FuncLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FuncLabel::Wasm { instance, index } => write!(f, "func {index} of instance #{instance}"),
+            FuncLabel::Host(name) => write!(f, "host func {name}"),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Instance { instance, index } => write!(f, "{index} of instance #{instance}"),
+            Origin::Host(name) => write!(f, "host {name}"),
+        }
+    }
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::I32(x) => write!(f, "(i32.const {})", *x as i32),
+            Val::I64(x) => write!(f, "(i64.const {})", *x as i64),
+            Val::F32(x) => write!(f, "(f32.const {}) ;; 0x{x:08x}", f32::from_bits(*x)),
+            Val::F64(x) => write!(f, "(f64.const {}) ;; 0x{x:016x}", f64::from_bits(*x)),
+            Val::FuncRef(None) => f.write_str("(ref.null func)"),
+            Val::FuncRef(Some(l)) => write!(f, "(ref.func {l})"),
+            Val::ExternRef(None) => f.write_str("(ref.null extern)"),
+            Val::ExternRef(Some(x)) => write!(f, "(ref.extern {x})"),
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Values(vals) if vals.is_empty() => f.write_str("returned nothing"),
+            Outcome::Values(vals) => {
+                f.write_str("returned")?;
+                for v in vals {
+                    write!(f, " {v}")?;
+                }
+                Ok(())
+            }
+            Outcome::Trap(k) => write!(f, "trapped: {}", k.message()),
+            Outcome::Link => f.write_str("link error"),
+            Outcome::Poisoned(p) => write!(f, "poisoned: {p:?}"),
+        }
+    }
+}

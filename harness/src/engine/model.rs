@@ -1,0 +1,368 @@
+//! The model as an engine: the reference the others are compared with.
+//! Labels come straight from the store: a function's instance and index,
+//! a table's defining instance.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use model::embed::{self, ExternVal, Store, ValidModule};
+use model::runtime::{Caller, FuncAddr, ModuleAddr, Ref, Value};
+use model::syntax::{FuncType, RefType, ValType};
+use model::{DecodeError, Error, ExhaustionKind};
+
+use super::{
+    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
+    Rejected, Val,
+};
+use crate::host::{self, LinkHost, LinkState};
+
+/// The model, with the bookkeeping that labels what it shows.
+pub struct ModelEngine {
+    store: Store,
+    book: Rc<RefCell<Book>>,
+}
+
+/// Everything the adapter and its host functions share.
+#[derive(Default)]
+struct Book {
+    modules: Vec<ValidModule>,
+    definitions: HashMap<String, ModuleId>,
+    /// The module address of each instance number.
+    instances: Vec<ModuleAddr>,
+    /// Instances whose instantiation succeeded: what observations show.
+    live: Vec<InstNum>,
+    func_labels: HashMap<FuncAddr, FuncLabel>,
+    origins: HashMap<(Kind, u32), Origin>,
+    spectest: Vec<(String, ExternVal)>,
+    lockstep: Vec<(String, FuncAddr)>,
+    link: LinkState,
+    calls: Vec<HostCall>,
+}
+
+impl Default for ModelEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ModelEngine {
+    pub fn new() -> ModelEngine {
+        let mut store = embed::store_init();
+        let book = Rc::new(RefCell::new(Book::default()));
+        let spectest = crate::spectest::spectest(&mut store);
+        let mut lockstep = Vec::new();
+        for &(name, arity) in host::FUNCS {
+            let ty = FuncType { params: vec![ValType::I32; arity], results: vec![ValType::I32] };
+            let shared = book.clone();
+            let code = Rc::new(move |store: &mut Store, caller: Caller, args: &[Value]| {
+                lockstep_call(store, &shared, caller, name, args)
+            });
+            lockstep.push((name.to_string(), embed::func_alloc(&mut store, ty, &format!("lockstep.{name}"), code)));
+        }
+        {
+            let mut b = book.borrow_mut();
+            for (name, v) in &spectest {
+                let label = format!("spectest.{name}");
+                match *v {
+                    ExternVal::Func(a) => drop(b.func_labels.insert(a, FuncLabel::Host(label))),
+                    ExternVal::Table(a) => drop(b.origins.insert((Kind::Table, a.0), Origin::Host(label))),
+                    ExternVal::Mem(a) => drop(b.origins.insert((Kind::Memory, a.0), Origin::Host(label))),
+                    ExternVal::Global(a) => drop(b.origins.insert((Kind::Global, a.0), Origin::Host(label))),
+                }
+            }
+            for (name, a) in &lockstep {
+                b.func_labels.insert(*a, FuncLabel::Host(format!("lockstep.{name}")));
+            }
+            b.spectest = spectest;
+            b.lockstep = lockstep;
+        }
+        ModelEngine { store, book }
+    }
+
+    /// The model's store, for traces and tests.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// A `lockstep` host call: recorded with the observation at its entry.
+fn lockstep_call(
+    store: &mut Store,
+    book: &RefCell<Book>,
+    caller: Caller,
+    name: &str,
+    args: &[Value],
+) -> Result<Vec<Value>, Error> {
+    let args: Vec<Val> = args.iter().map(|v| to_val(&book.borrow(), v)).collect();
+    let observation = observe(store, &book.borrow());
+    let mut cx = HostCx { store, book, caller };
+    let result = host::call(&mut cx, name, &args);
+    let results = match result {
+        Ok(r) => vec![Val::I32(r as u32)],
+        Err(_) => vec![],
+    };
+    book.borrow_mut().calls.push(HostCall { func: format!("lockstep.{name}"), args, results, observation });
+    match result {
+        Ok(r) => Ok(vec![Value::I32(r as u32)]),
+        // A poison inside: end the caller's run the same way.
+        Err(_) => Err(Error::Exhaustion(ExhaustionKind::Steps)),
+    }
+}
+
+/// The model inside a host call.
+struct HostCx<'a> {
+    store: &'a mut Store,
+    book: &'a RefCell<Book>,
+    caller: Caller,
+}
+
+impl HostCx<'_> {
+    fn caller(&self) -> Option<ModuleAddr> {
+        self.caller.0
+    }
+}
+
+impl LinkHost for HostCx<'_> {
+    type Extern = ExternVal;
+
+    fn with_link_state<R>(&mut self, f: impl FnOnce(&mut LinkState) -> R) -> R {
+        f(&mut self.book.borrow_mut().link)
+    }
+
+    fn caller_memory(&mut self, ptr: u32, len: u32) -> Option<Vec<u8>> {
+        let ExternVal::Mem(m) = embed::instance_export(self.store, self.caller()?, "memory")? else { return None };
+        let data = &self.store[m].data;
+        data.get(ptr as usize..(ptr as usize).checked_add(len as usize)?).map(<[u8]>::to_vec)
+    }
+
+    fn caller_export(&mut self, name: &str) -> Option<ExternVal> {
+        embed::instance_export(self.store, self.caller()?, name)
+    }
+
+    fn host_func(&mut self, name: &str) -> Option<ExternVal> {
+        let b = self.book.borrow();
+        b.lockstep.iter().find(|(n, _)| n == name).map(|(_, a)| ExternVal::Func(*a))
+    }
+
+    fn definition_imports(&mut self, def: &str) -> Option<Vec<(String, String)>> {
+        let b = self.book.borrow();
+        let module = &b.modules[*b.definitions.get(def)?];
+        Some(embed::module_imports(module).into_iter().map(|(m, n, _)| (m, n)).collect())
+    }
+
+    fn instantiate_definition(&mut self, def: &str, imports: &[ExternVal]) -> (Option<InstNum>, Outcome) {
+        let module = {
+            let b = self.book.borrow();
+            b.modules[b.definitions[def]].clone()
+        };
+        instantiate(self.store, self.book, &module, imports)
+    }
+
+    fn export_func(&mut self, instance: InstNum, name: &str) -> Option<(ExternVal, FuncLabel)> {
+        let addr = *self.book.borrow().instances.get(instance as usize)?;
+        let ExternVal::Func(f) = embed::instance_export(self.store, addr, name)? else { return None };
+        let label = self.book.borrow().func_labels.get(&f)?.clone();
+        Some((ExternVal::Func(f), label))
+    }
+
+    fn table_slot(&mut self, table: &ExternVal, i: u32) -> Option<Option<FuncLabel>> {
+        let ExternVal::Table(t) = *table else { return None };
+        match embed::table_read(self.store, t, i)? {
+            Ref::Func(f) => Some(self.book.borrow().func_labels.get(&f).cloned()),
+            _ => Some(None),
+        }
+    }
+
+    fn table_grow(&mut self, table: &ExternVal, func: &ExternVal) -> Option<u32> {
+        let (ExternVal::Table(t), ExternVal::Func(f)) = (*table, *func) else { return None };
+        embed::table_grow(self.store, t, 1, Ref::Func(f))
+    }
+}
+
+/// Instantiation with labelling: every instance that gets past linking gets
+/// the next number, and its functions and objects their labels.
+fn instantiate(
+    store: &mut Store,
+    book: &RefCell<Book>,
+    module: &ValidModule,
+    imports: &[ExternVal],
+) -> (Option<InstNum>, Outcome) {
+    let before = store.modules.len();
+    let refusals = store.policy_refusals;
+    let result = embed::module_instantiate(store, module, imports);
+    if store.modules.len() == before {
+        return (None, outcome(store, refusals, result.map(|_| vec![])));
+    }
+    let addr = ModuleAddr(before as u32);
+    let mut b = book.borrow_mut();
+    let num = b.instances.len() as InstNum;
+    b.instances.push(addr);
+    let m = module.module();
+    let inst = &store[addr];
+    let defined_funcs = inst.funcaddrs.len() - m.funcs.len();
+    for (i, a) in inst.funcaddrs.iter().enumerate().skip(defined_funcs) {
+        b.func_labels.insert(*a, FuncLabel::Wasm { instance: num, index: i as u32 });
+    }
+    let kinds = [
+        (Kind::Table, inst.tableaddrs.iter().map(|a| a.0).collect::<Vec<_>>(), m.tables.len()),
+        (Kind::Memory, inst.memaddrs.iter().map(|a| a.0).collect(), m.mems.len()),
+        (Kind::Global, inst.globaladdrs.iter().map(|a| a.0).collect(), m.globals.len()),
+    ];
+    for (kind, addrs, defined) in kinds {
+        for (i, a) in addrs.iter().enumerate().skip(addrs.len() - defined) {
+            b.origins.insert((kind, *a), Origin::Instance { instance: num, index: i as u32 });
+        }
+    }
+    if result.is_ok() {
+        b.live.push(num);
+    }
+    drop(b);
+    (Some(num), outcome(store, refusals, result.map(|_| vec![])))
+}
+
+/// The one place where the model's errors become outcomes.
+fn outcome(store: &Store, refusals_before: u64, r: Result<Vec<Val>, Error>) -> Outcome {
+    if store.policy_refusals != refusals_before {
+        return Outcome::Poisoned(Poison::Limit("the model's growth policy refused a grow".into()));
+    }
+    match r {
+        Ok(vals) => Outcome::Values(vals),
+        Err(Error::Link(_)) => Outcome::Link,
+        Err(Error::Trap(k)) => Outcome::Trap(k),
+        Err(Error::Exhaustion(ExhaustionKind::CallDepth)) => Outcome::Poisoned(Poison::StackExhausted),
+        Err(Error::Exhaustion(ExhaustionKind::Steps)) => Outcome::Poisoned(Poison::OutOfFuel),
+    }
+}
+
+fn to_val(b: &Book, v: &Value) -> Val {
+    match *v {
+        Value::I32(x) => Val::I32(x),
+        Value::I64(x) => Val::I64(x),
+        Value::F32(x) => Val::F32(x),
+        Value::F64(x) => Val::F64(x),
+        Value::Ref(Ref::Null(RefType::FuncRef)) => Val::FuncRef(None),
+        Value::Ref(Ref::Null(RefType::ExternRef)) => Val::ExternRef(None),
+        Value::Ref(Ref::Func(a)) => {
+            Val::FuncRef(Some(b.func_labels.get(&a).cloned().unwrap_or_else(|| panic!("function {a:?} has no label"))))
+        }
+        Value::Ref(Ref::Extern(x)) => Val::ExternRef(Some(x)),
+    }
+}
+
+fn from_val(v: &Val) -> Option<Value> {
+    Some(match v {
+        Val::I32(x) => Value::I32(*x),
+        Val::I64(x) => Value::I64(*x),
+        Val::F32(x) => Value::F32(*x),
+        Val::F64(x) => Value::F64(*x),
+        Val::FuncRef(None) => Value::Ref(Ref::Null(RefType::FuncRef)),
+        Val::ExternRef(None) => Value::Ref(Ref::Null(RefType::ExternRef)),
+        Val::ExternRef(Some(x)) => Value::Ref(Ref::Extern(*x)),
+        Val::FuncRef(Some(_)) => return None,
+    })
+}
+
+fn observe(store: &Store, b: &Book) -> Observation {
+    let mut obs = Observation::default();
+    for &num in &b.live {
+        let inst = &store[b.instances[num as usize]];
+        for a in &inst.tableaddrs {
+            let elems = store[*a].elem.iter().map(|r| to_val(b, &Value::Ref(*r))).collect();
+            obs.objects.insert((Kind::Table, b.origins[&(Kind::Table, a.0)].clone()), ObjectState::Table { elems });
+        }
+        for a in &inst.memaddrs {
+            let bytes = store[*a].data.clone();
+            obs.objects.insert((Kind::Memory, b.origins[&(Kind::Memory, a.0)].clone()), ObjectState::Memory { bytes });
+        }
+        for a in &inst.globaladdrs {
+            let g = &store[*a];
+            let state =
+                ObjectState::Global { mutable: g.ty.mutability == model::syntax::Mut::Var, value: to_val(b, &g.value) };
+            obs.objects.insert((Kind::Global, b.origins[&(Kind::Global, a.0)].clone()), state);
+        }
+    }
+    obs
+}
+
+impl Engine for ModelEngine {
+    fn name(&self) -> &'static str {
+        "model"
+    }
+
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, Rejected> {
+        let module = match embed::module_decode(bytes) {
+            Ok(m) => m,
+            Err(DecodeError::Unsupported(why)) => return Err(Rejected::Unsupported(why)),
+            Err(e) => return Err(Rejected::Rejected(e.to_string())),
+        };
+        let module = embed::module_validate(module).map_err(|e| Rejected::Rejected(e.to_string()))?;
+        let mut b = self.book.borrow_mut();
+        b.modules.push(module);
+        Ok(b.modules.len() - 1)
+    }
+
+    fn define(&mut self, name: &str, module: ModuleId) {
+        self.book.borrow_mut().definitions.insert(name.to_string(), module);
+    }
+
+    fn instantiate(&mut self, module: ModuleId, imports: &[ImportRef]) -> (Option<InstNum>, Outcome) {
+        let mut externs = Vec::with_capacity(imports.len());
+        for import in imports {
+            match self.resolve(import) {
+                Some(e) => externs.push(e),
+                None => return (None, Outcome::Link),
+            }
+        }
+        let module = self.book.borrow().modules[module].clone();
+        instantiate(&mut self.store, &self.book, &module, &externs)
+    }
+
+    fn invoke(&mut self, instance: InstNum, export: &str, args: &[Val]) -> Outcome {
+        let Some(addr) = self.book.borrow().instances.get(instance as usize).copied() else { return Outcome::Link };
+        let Some(ExternVal::Func(f)) = embed::instance_export(&self.store, addr, export) else { return Outcome::Link };
+        let Some(args) = args.iter().map(from_val).collect::<Option<Vec<_>>>() else {
+            return Outcome::Poisoned(Poison::Unsupported("a funcref argument from the script".into()));
+        };
+        let refusals = self.store.policy_refusals;
+        let result = embed::func_invoke(&mut self.store, f, &args);
+        let b = self.book.borrow();
+        outcome(&self.store, refusals, result.map(|vals| vals.iter().map(|v| to_val(&b, v)).collect()))
+    }
+
+    fn get_global(&mut self, instance: InstNum, export: &str) -> Outcome {
+        let Some(addr) = self.book.borrow().instances.get(instance as usize).copied() else { return Outcome::Link };
+        match embed::instance_export(&self.store, addr, export) {
+            Some(ExternVal::Global(g)) => {
+                Outcome::Values(vec![to_val(&self.book.borrow(), &embed::global_read(&self.store, g))])
+            }
+            _ => Outcome::Link,
+        }
+    }
+
+    fn observe(&mut self) -> Observation {
+        observe(&self.store, &self.book.borrow())
+    }
+
+    fn take_host_calls(&mut self) -> Vec<HostCall> {
+        std::mem::take(&mut self.book.borrow_mut().calls)
+    }
+}
+
+impl ModelEngine {
+    fn resolve(&self, import: &ImportRef) -> Option<ExternVal> {
+        let b = self.book.borrow();
+        match import {
+            ImportRef::Export { instance, name } => {
+                embed::instance_export(&self.store, *b.instances.get(*instance as usize)?, name)
+            }
+            ImportRef::Host { module, name } if module == "spectest" => {
+                b.spectest.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+            }
+            ImportRef::Host { module, name } if module == host::MODULE => {
+                b.lockstep.iter().find(|(n, _)| n == name).map(|(_, a)| ExternVal::Func(*a))
+            }
+            ImportRef::Host { .. } => None,
+        }
+    }
+}
