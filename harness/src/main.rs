@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lockstep::{bench, scripts, wast};
+use lockstep::limits::Limits;
+use lockstep::{bench, engine, scripts, wast};
 
 #[derive(Parser)]
 #[command(name = "lockstep", about = "WebAssembly dynamic linking, checked in lockstep")]
@@ -14,10 +15,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run .wast scripts (files, directories, or `spec:wasm-v2[/NAME.wast]`).
+    /// Run .wast scripts (files, directories, or `spec:wasm-v2[/NAME.wast]`)
+    /// in lockstep on several engines, comparing them after every step.
     Wast {
-        /// Engines to run; only `model` exists so far.
-        #[arg(long, default_value = "model", value_delimiter = ',')]
+        /// Engines to run, the reference first.
+        #[arg(long, default_value = "model,wasmi", value_delimiter = ',')]
         engines: Vec<String>,
         /// Print every skipped check with its reason.
         #[arg(long)]
@@ -44,11 +46,12 @@ fn main() -> ExitCode {
 }
 
 fn run_wast(engines: &[String], verbose: bool, paths: &[String]) -> ExitCode {
-    if let Some(e) = engines.iter().find(|e| e.as_str() != "model") {
-        eprintln!("lockstep: engine {e} is not available yet (only: model)");
+    let limits = Limits::default();
+    if let Some(Err(e)) = engines.iter().map(|e| engine::make(e, limits)).find(Result::is_err) {
+        eprintln!("lockstep: {e}");
         return ExitCode::from(2);
     }
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let (mut passed, mut failed, mut skipped, mut divergences) = (0, 0, 0, 0);
     for path in paths {
         let scripts = match scripts::resolve(path) {
             Ok(s) => s,
@@ -58,26 +61,43 @@ fn run_wast(engines: &[String], verbose: bool, paths: &[String]) -> ExitCode {
             }
         };
         for script in scripts {
-            let r = wast::run_script(&script.name, &script.text);
+            let fresh = engines.iter().map(|e| engine::make(e, limits).expect("checked above")).collect();
+            let r = wast::run_script(&script.name, &script.text, fresh);
             let verdict = if r.ok() { "ok  " } else { "FAIL" };
             println!(
-                "{verdict} {}: {} passed, {} failed, {} skipped",
+                "{verdict} {}: {} passed, {} failed, {} skipped; {}",
                 r.name,
                 r.passed,
                 r.failed.len(),
-                r.skipped.len()
+                r.skipped.len(),
+                r.verdict()
             );
             for note in &r.failed {
                 println!("     failed {note}");
+            }
+            for d in &r.divergences {
+                println!("     DIVERGENCE at line {} ({} vs the reference {}):", d.line, d.engine, r.engines[0]);
+                for line in d.what.lines() {
+                    println!("       {line}");
+                }
+                println!("       step: {}", first_line(&d.directive));
+                println!("       replay: lockstep wast --engines {} {}", engines.join(","), r.name);
             }
             print_skips(&r.skipped, verbose);
             passed += r.passed;
             failed += r.failed.len();
             skipped += r.skipped.len();
+            divergences += r.divergences.len();
         }
     }
     println!("wast: {passed} passed, {failed} failed, {skipped} skipped");
-    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    println!("divergences: {divergences}");
+    if failed == 0 && divergences == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("");
+    if s.lines().nth(1).is_some() { format!("{line} …") } else { line.to_string() }
 }
 
 /// Skips are never silent: each distinct reason with its count, or each skip.

@@ -1,40 +1,64 @@
-//! Runs `.wast` scripts through the model.
+//! Runs `.wast` scripts through several engines in lockstep.
 //!
-//! The `wast` crate parses a script and encodes its text modules to binary;
-//! the model decodes, validates, instantiates and runs everything else. So an
-//! `assert_malformed` on a *text* module is decided by the `wast` crate (the
-//! model has no text format); on a binary module, by the model's decoder.
+//! The `wast` crate parses a script and encodes its text modules; every
+//! engine then decodes, validates, instantiates and runs the same binaries.
+//! Each directive is a step. After every step the runner compares each
+//! engine with the reference (the first engine, normally the model): the
+//! step's outcome, the host calls it made (each with the state at that
+//! moment), and the whole observable state (every table, memory and global).
 //!
-//! Every directive is one check: a `module` checks that the module
-//! instantiates, an `invoke` that it returns, each `assert_*` its assertion.
-//! A check the model cannot run (SIMD, a proposal past 2.0) is skipped with
-//! its reason, and so is every later check on that module: never silently.
+//! Every directive is also one check: a `module` checks that the module
+//! instantiates, an `invoke` that it returns, each `assert_*` its assertion,
+//! in every engine. A check the reference cannot run (SIMD, a proposal past
+//! 2.0) is skipped with its reason, and so is every later check on that
+//! module: never silently. An `assert_malformed`/`assert_invalid` on a
+//! *text* module is decided by the `wast` crate, which rejects it before any
+//! engine sees bytes.
+//!
+//! Verdicts: a step whose outcome is poisoned in some engine (stack
+//! exhaustion, fuel, a resource limit: an engine's choice, not the
+//! semantics') ends the comparison for the rest of the script; a difference
+//! anywhere else is a divergence.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use model::embed::{self, ExternVal, Store, ValidModule};
-use model::runtime::{ModuleAddr, NanClass, Ref, Value, nan_class_f32, nan_class_f64};
-use model::syntax::RefType;
-use model::{DecodeError, Error, LinkError};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
 use wast::token::Id;
 use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet};
 
+use crate::compare;
+use crate::engine::{Engine, ImportRef, InstNum, ModuleId, Origin, Outcome, Poison, Rejected, Val};
+use model::runtime::{NanClass, nan_class_f32, nan_class_f64};
+
 /// What happened to one script.
 #[derive(Debug, Default)]
 pub struct ScriptReport {
     pub name: String,
+    pub engines: Vec<String>,
     pub passed: usize,
     pub failed: Vec<Note>,
     pub skipped: Vec<Note>,
+    pub divergences: Vec<Divergence>,
+    /// Where comparison stopped, and why.
+    pub poisoned: Option<Note>,
 }
 
-/// A failed or skipped check: where, and why.
+/// A failed or skipped check, or a poison: where, and why.
 #[derive(Debug, Clone)]
 pub struct Note {
     pub line: usize,
+    pub what: String,
+}
+
+/// One engine differing from the reference at one step.
+#[derive(Debug, Clone)]
+pub struct Divergence {
+    pub line: usize,
+    /// The directive's source text.
+    pub directive: String,
+    pub engine: String,
     pub what: String,
 }
 
@@ -45,36 +69,27 @@ impl fmt::Display for Note {
 }
 
 impl ScriptReport {
+    /// Every check passed and no engine diverged.
     pub fn ok(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && self.divergences.is_empty()
+    }
+
+    pub fn verdict(&self) -> String {
+        match (&self.divergences[..], &self.poisoned) {
+            ([], None) => "agree".into(),
+            ([], Some(p)) => format!("poisoned at line {} ({})", p.line, p.what),
+            (d, _) => format!("{} divergences", d.len()),
+        }
     }
 }
 
-/// The outcome of one check.
-enum Check {
-    Pass,
-    Fail(String),
-    Skip(String),
-}
-
-use Check::*;
-
-/// A module the script has named or made current: instantiated, or skipped.
-type Instance = Result<ModuleAddr, String>;
-
-/// The state of one script: one store, shared by all its modules.
-struct Script {
-    store: Store,
-    /// `register`ed names (and `spectest`): their exports, for import resolution.
-    registry: HashMap<String, Vec<(String, ExternVal)>>,
-    instances: HashMap<String, Instance>,
-    definitions: HashMap<String, Result<ValidModule, String>>,
-    current: Option<Instance>,
-}
-
-/// Runs the script `text`; `name` labels the report.
-pub fn run_script(name: &str, text: &str) -> ScriptReport {
-    let mut report = ScriptReport { name: name.to_string(), ..ScriptReport::default() };
+/// Runs the script `text` through fresh engines; `name` labels the report.
+pub fn run_script(name: &str, text: &str, engines: Vec<Box<dyn Engine>>) -> ScriptReport {
+    let mut report = ScriptReport {
+        name: name.to_string(),
+        engines: engines.iter().map(|e| e.name().to_string()).collect(),
+        ..ScriptReport::default()
+    };
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buf = match ParseBuffer::new_with_lexer(lexer) {
@@ -92,36 +107,92 @@ pub fn run_script(name: &str, text: &str) -> ScriptReport {
             return report;
         }
     };
-    let mut script = Script::new();
+    let mut runner = Runner::new(text, engines, report);
     for directive in wast.directives {
-        let line = directive.span().linecol_in(text).0 + 1;
-        match script.directive(directive) {
-            Pass => report.passed += 1,
-            Fail(what) => report.failed.push(Note { line, what }),
-            Skip(what) => report.skipped.push(Note { line, what }),
-        }
+        runner.directive(directive);
     }
-    report
+    runner.report
 }
 
-impl Script {
-    fn new() -> Script {
-        let mut store = embed::store_init();
-        let mut registry = HashMap::new();
-        registry.insert("spectest".to_string(), crate::spectest::spectest(&mut store));
-        Script { store, registry, instances: HashMap::new(), definitions: HashMap::new(), current: None }
+/// The outcome of one check.
+enum Check {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+use Check::*;
+
+/// A module instance the script has named or made current: its number in
+/// each engine, or why it was skipped.
+type Instance = Result<Vec<InstNum>, String>;
+
+/// A module compiled by every engine: its id in each, and its imports.
+#[derive(Clone)]
+struct Compiled {
+    ids: Vec<ModuleId>,
+    imports: Vec<(String, String)>,
+}
+
+struct Runner<'a> {
+    text: &'a str,
+    engines: Vec<Box<dyn Engine>>,
+    report: ScriptReport,
+    /// `register`ed names: their instance in each engine.
+    registry: HashMap<String, Vec<InstNum>>,
+    instances: HashMap<String, Instance>,
+    definitions: HashMap<String, Result<Compiled, String>>,
+    current: Option<Instance>,
+    /// Script names of the reference's instances, for reports.
+    names: HashMap<InstNum, String>,
+    /// False once a step was poisoned: states may differ legitimately after.
+    comparing: bool,
+    /// The current directive: its line and source text.
+    line: usize,
+    directive: String,
+}
+
+impl<'a> Runner<'a> {
+    fn new(text: &'a str, engines: Vec<Box<dyn Engine>>, report: ScriptReport) -> Runner<'a> {
+        Runner {
+            text,
+            engines,
+            report,
+            registry: HashMap::new(),
+            instances: HashMap::new(),
+            definitions: HashMap::new(),
+            current: None,
+            names: HashMap::new(),
+            comparing: true,
+            line: 0,
+            directive: String::new(),
+        }
     }
 
-    fn directive(&mut self, d: WastDirective<'_>) -> Check {
+    fn directive(&mut self, d: WastDirective<'_>) {
+        let span = d.span();
+        self.line = span.linecol_in(self.text).0 + 1;
+        self.directive = directive_text(self.text, span.offset());
+        let check = self.check(d);
+        let line = self.line;
+        match check {
+            Pass => self.report.passed += 1,
+            Fail(what) => self.report.failed.push(Note { line, what }),
+            Skip(what) => self.report.skipped.push(Note { line, what }),
+        }
+        self.compare_state();
+    }
+
+    fn check(&mut self, d: WastDirective<'_>) -> Check {
         match d {
             WastDirective::Module(mut m) => {
                 let name = m.name();
                 let inst = match self.compile(&mut m) {
                     Err(Compile::Skip(why)) => Err(why),
                     Err(Compile::Fail(why)) => return Fail(format!("module: {why}")),
-                    Ok(module) => match self.instantiate(&module) {
-                        Ok(a) => Ok(a),
-                        Err(e) => return Fail(format!("module failed to instantiate: {e}")),
+                    Ok(c) => match self.instantiate(&c) {
+                        (Some(nums), Outcome::Values(_)) => Ok(nums),
+                        (_, other) => return Fail(format!("module failed to instantiate: {other}")),
                     },
                 };
                 self.set_current(name, inst)
@@ -129,7 +200,7 @@ impl Script {
             WastDirective::ModuleDefinition(mut m) => {
                 let name = m.name();
                 let def = match self.compile(&mut m) {
-                    Ok(module) => Ok(module),
+                    Ok(c) => Ok(c),
                     Err(Compile::Skip(why)) => Err(why),
                     Err(Compile::Fail(why)) => return Fail(format!("module definition: {why}")),
                 };
@@ -138,6 +209,11 @@ impl Script {
                     Err(why) => Skip(why.clone()),
                 };
                 if let Some(id) = name {
+                    if let Ok(c) = &def {
+                        for (e, engine) in self.engines.iter_mut().enumerate() {
+                            engine.define(id.name(), c.ids[e]);
+                        }
+                    }
                     self.definitions.insert(id.name().to_string(), def);
                 }
                 check
@@ -147,79 +223,68 @@ impl Script {
                 let inst = match def {
                     None => return Fail("module instance of an unknown definition".into()),
                     Some(Err(why)) => Err(why),
-                    Some(Ok(module)) => match self.instantiate(&module) {
-                        Ok(a) => Ok(a),
-                        Err(e) => return Fail(format!("module instance failed: {e}")),
+                    Some(Ok(c)) => match self.instantiate(&c) {
+                        (Some(nums), Outcome::Values(_)) => Ok(nums),
+                        (_, other) => return Fail(format!("module instance failed: {other}")),
                     },
                 };
                 self.set_current(instance, inst)
             }
             WastDirective::Register { name, module, .. } => match self.instance(module) {
                 Err(why) => Skip(why),
-                Ok(a) => {
-                    let exports = self.store[a].exports.iter().map(|e| (e.name.clone(), e.value)).collect();
-                    self.registry.insert(name.to_string(), exports);
+                Ok(nums) => {
+                    self.registry.insert(name.to_string(), nums);
                     Pass
                 }
             },
             WastDirective::Invoke(invoke) => match self.invoke(&invoke) {
                 Run::Skip(why) => Skip(why),
-                Run::Done(Ok(_)) => Pass,
-                Run::Done(Err(e)) => Fail(format!("invoke {}: {e}", invoke.name)),
+                Run::Done(outcomes) => self.expect(&outcomes, |o| match o {
+                    Outcome::Values(_) => None,
+                    other => Some(format!("invoke {}: {other}", invoke.name)),
+                }),
             },
             WastDirective::AssertReturn { exec, results, .. } => match self.execute(exec) {
                 Run::Skip(why) => Skip(why),
-                Run::Done(Err(e)) => Fail(format!("expected {}, got {e}", show_rets(&results))),
-                Run::Done(Ok(vals)) => match match_results(&vals, &results) {
-                    Ok(true) => Pass,
-                    Ok(false) => Fail(format!("expected {}, got {vals:?}", show_rets(&results))),
-                    Err(why) => Skip(why),
-                },
+                Run::Done(outcomes) => {
+                    if results.iter().any(|r| matches!(r, WastRet::Core(WastRetCore::V128(_)))) {
+                        return Skip("SIMD (v128) is not modelled".into());
+                    }
+                    self.expect(&outcomes, |o| match o {
+                        Outcome::Values(vals) if match_results(vals, &results) => None,
+                        other => Some(format!("expected {}, got {other}", show_rets(&results))),
+                    })
+                }
             },
             WastDirective::AssertTrap { exec, message, .. } => match self.execute(exec) {
                 Run::Skip(why) => Skip(why),
-                Run::Done(Err(Error::Trap(kind))) if messages_agree(kind.message(), message) => Pass,
-                Run::Done(other) => Fail(format!("expected trap \"{message}\", got {}", show_run(&other))),
+                Run::Done(outcomes) => self.expect(&outcomes, |o| match o {
+                    Outcome::Trap(kind) if messages_agree(kind.message(), message) => None,
+                    other => Some(format!("expected trap \"{message}\", got {other}")),
+                }),
             },
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call) {
                 Run::Skip(why) => Skip(why),
-                Run::Done(Err(Error::Exhaustion(_))) => Pass,
-                Run::Done(other) => Fail(format!("expected exhaustion \"{message}\", got {}", show_run(&other))),
+                Run::Done(outcomes) => self.expect(&outcomes, |o| match o {
+                    Outcome::Poisoned(Poison::StackExhausted) => None,
+                    other => Some(format!("expected exhaustion \"{message}\", got {other}")),
+                }),
             },
-            WastDirective::AssertMalformed { mut module, message, .. } => match module_bytes(&mut module) {
-                Bytes::Text => Pass,
-                Bytes::Binary(bytes) => match embed::module_decode(&bytes) {
-                    Err(DecodeError::Malformed(_)) => Pass,
-                    Err(DecodeError::Unsupported(why)) => Skip(why),
-                    Ok(_) => Fail(format!("expected malformed \"{message}\", but the module decodes")),
-                },
-                Bytes::Unencodable(why) => Fail(format!("cannot encode module: {why}")),
-            },
-            WastDirective::AssertInvalid { mut module, message, .. } => match module_bytes(&mut module) {
+            WastDirective::AssertMalformed { mut module, message, .. }
+            | WastDirective::AssertInvalid { mut module, message, .. } => match module_bytes(&mut module) {
                 Bytes::Text => Pass,
                 Bytes::Unencodable(why) if is_text_error(&why) => Pass,
                 Bytes::Unencodable(why) => Fail(format!("cannot encode module: {why}")),
-                Bytes::Binary(bytes) => match embed::module_decode(&bytes) {
-                    Err(DecodeError::Unsupported(why)) => Skip(why),
-                    Err(DecodeError::Malformed(why)) => {
-                        Fail(format!("expected invalid \"{message}\", but the module is malformed: {why}"))
-                    }
-                    Ok(module) => match embed::module_validate(module) {
-                        Err(_) => Pass,
-                        Ok(_) => Fail(format!("expected invalid \"{message}\", but the module validates")),
-                    },
-                },
+                Bytes::Binary(bytes) => self.expect_rejected(&bytes, message),
             },
             WastDirective::AssertUnlinkable { module, message, .. } => {
                 let mut module = QuoteWat::Wat(module);
                 match self.compile(&mut module) {
                     Err(Compile::Skip(why)) => Skip(why),
                     Err(Compile::Fail(why)) => Fail(format!("assert_unlinkable module: {why}")),
-                    Ok(module) => match self.instantiate(&module) {
-                        Err(Error::Link(_)) => Pass,
-                        other => {
-                            Fail(format!("expected unlinkable \"{message}\", got {}", show_run(&other.map(|_| vec![]))))
-                        }
+                    Ok(c) => match self.instantiate(&c) {
+                        (_, Outcome::Link) => Pass,
+                        (_, other) => Fail(format!("expected unlinkable \"{message}\", got {other}")),
                     },
                 }
             }
@@ -232,47 +297,139 @@ impl Script {
         }
     }
 
+    /// A check over every engine's outcome: `judge` says what is wrong with
+    /// one, if anything. Outcomes are also compared with the reference.
+    fn expect(&mut self, outcomes: &[Outcome], judge: impl Fn(&Outcome) -> Option<String>) -> Check {
+        let mut wrong = Vec::new();
+        for (e, o) in outcomes.iter().enumerate() {
+            if let Some(why) = judge(o) {
+                wrong.push(if self.engines.len() == 1 { why } else { format!("{}: {why}", self.engines[e].name()) });
+            }
+        }
+        if wrong.is_empty() { Pass } else { Fail(wrong.join("; ")) }
+    }
+
+    fn expect_rejected(&mut self, bytes: &[u8], message: &str) -> Check {
+        let results: Vec<_> = self.engines.iter_mut().map(|e| e.compile(bytes)).collect();
+        if let Err(Rejected::Unsupported(why)) = &results[0] {
+            return Skip(why.clone());
+        }
+        self.compare_acceptance(&results);
+        self.expect_each(&results, |r| match r {
+            Err(Rejected::Rejected(_)) => None,
+            Err(Rejected::Unsupported(why)) => Some(format!("expected \"{message}\", but not supported: {why}")),
+            Ok(_) => Some(format!("expected \"{message}\", but the module compiles")),
+        })
+    }
+
+    fn expect_each<T>(&self, results: &[T], judge: impl Fn(&T) -> Option<String>) -> Check {
+        let wrong: Vec<String> = results
+            .iter()
+            .enumerate()
+            .filter_map(|(e, r)| judge(r).map(|why| format!("{}: {why}", self.engines[e].name())))
+            .collect();
+        if wrong.is_empty() { Pass } else { Fail(wrong.join("; ")) }
+    }
+
     fn set_current(&mut self, name: Option<Id<'_>>, inst: Instance) -> Check {
         let check = match &inst {
             Ok(_) => Pass,
             Err(why) => Skip(why.clone()),
         };
         if let Some(id) = name {
+            if let Ok(nums) = &inst {
+                self.names.insert(nums[0], format!("${}", id.name()));
+            }
             self.instances.insert(id.name().to_string(), inst.clone());
         }
         self.current = Some(inst);
         check
     }
 
-    /// Text or binary module → decoded and validated module.
-    fn compile(&mut self, m: &mut QuoteWat<'_>) -> Result<ValidModule, Compile> {
-        let bytes = match m.encode() {
-            Ok(bytes) => bytes,
-            Err(e) => return Err(Compile::Fail(format!("cannot encode: {e}"))),
+    /// Text or binary module → compiled by every engine.
+    fn compile(&mut self, m: &mut QuoteWat<'_>) -> Result<Compiled, Compile> {
+        let bytes = m.encode().map_err(|e| Compile::Fail(format!("cannot encode: {e}")))?;
+        let imports = match model::embed::module_decode(&bytes) {
+            Ok(module) => module.imports.iter().map(|i| (i.module.clone(), i.name.clone())).collect(),
+            Err(model::DecodeError::Unsupported(why)) => return Err(Compile::Skip(why)),
+            Err(_) => vec![],
         };
-        let module = match embed::module_decode(&bytes) {
-            Ok(module) => module,
-            Err(DecodeError::Unsupported(why)) => return Err(Compile::Skip(why)),
-            Err(e) => return Err(Compile::Fail(e.to_string())),
-        };
-        embed::module_validate(module).map_err(|e| Compile::Fail(e.to_string()))
-    }
-
-    /// Resolves imports by registered name, then instantiates.
-    fn instantiate(&mut self, module: &ValidModule) -> Result<ModuleAddr, Error> {
-        let mut imports = Vec::new();
-        for (module_name, name, _) in embed::module_imports(module) {
-            let found = self
-                .registry
-                .get(&module_name)
-                .and_then(|exports| exports.iter().find(|(n, _)| *n == name))
-                .map(|(_, v)| *v);
-            match found {
-                Some(v) => imports.push(v),
-                None => return Err(LinkError::UnknownImport { module: module_name, name }.into()),
+        let results: Vec<_> = self.engines.iter_mut().map(|e| e.compile(&bytes)).collect();
+        self.compare_acceptance(&results);
+        let mut ids = Vec::new();
+        for (e, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(id) => ids.push(id),
+                Err(Rejected::Rejected(why)) => return Err(Compile::Fail(why)),
+                Err(Rejected::Unsupported(why)) => {
+                    let why = format!("{} does not support it: {why}", self.engines[e].name());
+                    self.poison(why.clone());
+                    return Err(Compile::Skip(why));
+                }
             }
         }
-        embed::module_instantiate(&mut self.store, module, &imports)
+        Ok(Compiled { ids, imports })
+    }
+
+    /// Compile results must agree on acceptance.
+    fn compare_acceptance<T>(&mut self, results: &[Result<T, Rejected>]) {
+        let accepted = |r: &Result<T, Rejected>| match r {
+            Ok(_) => Some(true),
+            Err(Rejected::Rejected(_)) => Some(false),
+            Err(Rejected::Unsupported(_)) => None,
+        };
+        let Some(reference) = accepted(&results[0]) else { return };
+        for e in 1..results.len() {
+            if let Some(a) = accepted(&results[e])
+                && a != reference
+            {
+                let verb = |b: bool| if b { "accepts" } else { "rejects" };
+                let what = match &results[e] {
+                    Err(Rejected::Rejected(why)) => {
+                        format!("the reference accepts the module; this engine rejects it: {why}")
+                    }
+                    _ => format!("the reference {} the module; this engine {} it", verb(reference), verb(a)),
+                };
+                self.diverge(e, what);
+            }
+        }
+    }
+
+    /// Instantiates in every engine; the reference's outcome is returned.
+    fn instantiate(&mut self, c: &Compiled) -> (Option<Vec<InstNum>>, Outcome) {
+        let mut nums = Vec::new();
+        let mut outcomes = Vec::new();
+        for e in 0..self.engines.len() {
+            let (num, outcome) = match self.resolve(&c.imports, e) {
+                Some(imports) => self.engines[e].instantiate(c.ids[e], &imports),
+                None => (None, Outcome::Link),
+            };
+            nums.push(num);
+            outcomes.push(outcome);
+        }
+        self.compare_outcomes(&outcomes);
+        for e in 1..nums.len() {
+            if nums[e] != nums[0] && self.comparing {
+                let what = format!("instance number {:?} vs {:?}", nums[0], nums[e]);
+                self.diverge(e, what);
+            }
+        }
+        let nums = nums.into_iter().collect::<Option<Vec<_>>>();
+        (nums, outcomes.swap_remove(0))
+    }
+
+    /// Imports by registered name, or the host modules.
+    fn resolve(&self, imports: &[(String, String)], engine: usize) -> Option<Vec<ImportRef>> {
+        imports
+            .iter()
+            .map(|(module, name)| match self.registry.get(module) {
+                Some(nums) => Some(ImportRef::Export { instance: nums[engine], name: name.clone() }),
+                None if module == "spectest" || module == crate::host::MODULE => {
+                    Some(ImportRef::Host { module: module.clone(), name: name.clone() })
+                }
+                None => None,
+            })
+            .collect()
     }
 
     fn instance(&self, id: Option<Id<'_>>) -> Instance {
@@ -288,39 +445,39 @@ impl Script {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Get { module, global, .. } => {
-                let a = match self.instance(module) {
-                    Ok(a) => a,
+                let nums = match self.instance(module) {
+                    Ok(nums) => nums,
                     Err(why) => return Run::Skip(why),
                 };
-                match embed::instance_export(&self.store, a, global) {
-                    Some(ExternVal::Global(g)) => Run::Done(Ok(vec![embed::global_read(&self.store, g)])),
-                    _ => Run::Done(Err(Error::from(LinkError::UnknownImport {
-                        module: String::new(),
-                        name: global.into(),
-                    }))),
-                }
+                let outcomes: Vec<_> =
+                    self.engines.iter_mut().enumerate().map(|(e, eng)| eng.get_global(nums[e], global)).collect();
+                self.compare_outcomes(&outcomes);
+                Run::Done(outcomes)
             }
             WastExecute::Wat(wat) => {
                 let mut module = QuoteWat::Wat(wat);
                 match self.compile(&mut module) {
                     Err(Compile::Skip(why)) => Run::Skip(why),
                     Err(Compile::Fail(why)) => Run::Skip(format!("module does not compile: {why}")),
-                    Ok(module) => Run::Done(self.instantiate(&module).map(|_| vec![])),
+                    Ok(c) => {
+                        let outcomes: Vec<_> = (0..self.engines.len())
+                            .map(|e| match self.resolve(&c.imports, e) {
+                                Some(imports) => self.engines[e].instantiate(c.ids[e], &imports).1,
+                                None => Outcome::Link,
+                            })
+                            .collect();
+                        self.compare_outcomes(&outcomes);
+                        Run::Done(outcomes)
+                    }
                 }
             }
         }
     }
 
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Run {
-        let a = match self.instance(invoke.module) {
-            Ok(a) => a,
+        let nums = match self.instance(invoke.module) {
+            Ok(nums) => nums,
             Err(why) => return Run::Skip(why),
-        };
-        let Some(ExternVal::Func(f)) = embed::instance_export(&self.store, a, invoke.name) else {
-            return Run::Done(Err(Error::from(LinkError::UnknownImport {
-                module: String::new(),
-                name: invoke.name.to_string(),
-            })));
         };
         let mut args = Vec::new();
         for arg in &invoke.args {
@@ -329,7 +486,67 @@ impl Script {
                 Err(why) => return Run::Skip(why),
             }
         }
-        Run::Done(embed::func_invoke(&mut self.store, f, &args))
+        let outcomes: Vec<_> =
+            self.engines.iter_mut().enumerate().map(|(e, eng)| eng.invoke(nums[e], invoke.name, &args)).collect();
+        self.compare_outcomes(&outcomes);
+        Run::Done(outcomes)
+    }
+
+    /// Outcomes against the reference; a poisoned one ends comparison.
+    fn compare_outcomes(&mut self, outcomes: &[Outcome]) {
+        if let Some(Outcome::Poisoned(p)) = outcomes.iter().find(|o| matches!(o, Outcome::Poisoned(_))) {
+            self.poison(format!("{p:?}"));
+            return;
+        }
+        if !self.comparing {
+            return;
+        }
+        for e in 1..outcomes.len() {
+            if let Some(what) = compare::outcomes(&outcomes[0], &outcomes[e]) {
+                self.diverge(e, what);
+            }
+        }
+    }
+
+    /// After every step: host calls and the whole observable state.
+    fn compare_state(&mut self) {
+        let calls: Vec<_> = self.engines.iter_mut().map(|e| e.take_host_calls()).collect();
+        if !self.comparing || self.engines.len() < 2 {
+            return;
+        }
+        let observations: Vec<_> = self.engines.iter_mut().map(|e| e.observe()).collect();
+        let names = self.names.clone();
+        let name = |o: &Origin| match o {
+            Origin::Instance { instance, index } => match names.get(instance) {
+                Some(n) => format!("{index} of instance #{instance} ({n})"),
+                None => format!("{index} of instance #{instance}"),
+            },
+            Origin::Host(h) => h.clone(),
+        };
+        for e in 1..self.engines.len() {
+            if let Some(d) = compare::host_calls(&calls[0], &calls[e], &name) {
+                self.diverge(e, d);
+            } else if let Some(d) = compare::observations(&observations[0], &observations[e], &name) {
+                self.diverge(e, format!("after the step, the state differs:\n{d}"));
+            }
+        }
+    }
+
+    fn diverge(&mut self, engine: usize, what: String) {
+        let d = Divergence {
+            line: self.line,
+            directive: self.directive.clone(),
+            engine: self.engines[engine].name().to_string(),
+            what,
+        };
+        self.report.divergences.push(d);
+    }
+
+    fn poison(&mut self, why: String) {
+        if self.comparing {
+            self.comparing = false;
+            self.report.poisoned = Some(Note { line: self.line, what: why });
+        }
     }
 }
 
@@ -339,7 +556,7 @@ enum Compile {
 }
 
 enum Run {
-    Done(Result<Vec<Value>, Error>),
+    Done(Vec<Outcome>),
     Skip(String),
 }
 
@@ -348,6 +565,25 @@ enum Bytes {
     /// A text module the `wast` crate rejected: malformed or invalid as text.
     Text,
     Unencodable(String),
+}
+
+/// The source text of the directive at `offset`: up to its closing paren.
+fn directive_text(text: &str, offset: usize) -> String {
+    let start = text[..offset].rfind('(').unwrap_or(offset);
+    let mut depth = 0i32;
+    for (i, c) in text[start..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return text[start..start + i + 1].to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    text[start..].to_string()
 }
 
 fn module_bytes(m: &mut QuoteWat<'_>) -> Bytes {
@@ -367,83 +603,62 @@ fn module_bytes(m: &mut QuoteWat<'_>) -> Bytes {
 
 /// Errors of the text format that make an `assert_invalid` module
 /// unencodable (identifiers that do not resolve): the text front end rejects
-/// it before the model sees it.
+/// it before any engine sees it.
 fn is_text_error(why: &str) -> bool {
     why.contains("unknown") || why.contains("failed to find")
 }
 
-fn arg_value(arg: &WastArg<'_>) -> Result<Value, String> {
+fn arg_value(arg: &WastArg<'_>) -> Result<Val, String> {
     let WastArg::Core(arg) = arg else { return Err("component values are not modelled".into()) };
     Ok(match arg {
-        WastArgCore::I32(x) => Value::I32(*x as u32),
-        WastArgCore::I64(x) => Value::I64(*x as u64),
-        WastArgCore::F32(x) => Value::F32(x.bits),
-        WastArgCore::F64(x) => Value::F64(x.bits),
+        WastArgCore::I32(x) => Val::I32(*x as u32),
+        WastArgCore::I64(x) => Val::I64(*x as u64),
+        WastArgCore::F32(x) => Val::F32(x.bits),
+        WastArgCore::F64(x) => Val::F64(x.bits),
         WastArgCore::V128(_) => return Err("SIMD (v128) is not modelled".into()),
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => {
-            Value::Ref(Ref::Null(RefType::FuncRef))
-        }
-        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => {
-            Value::Ref(Ref::Null(RefType::ExternRef))
-        }
-        WastArgCore::RefExtern(n) => Value::Ref(Ref::Extern(*n)),
+        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Val::FuncRef(None),
+        WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => Val::ExternRef(None),
+        WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
         other => return Err(format!("argument {other:?} is not in Wasm 2.0")),
     })
 }
 
-/// Whether `vals` match the expected results. `Err` when an expectation is
-/// outside what the model has (v128).
-fn match_results(vals: &[Value], expected: &[WastRet<'_>]) -> Result<bool, String> {
-    if vals.len() != expected.len() {
-        return Ok(false);
-    }
-    for (v, e) in vals.iter().zip(expected) {
-        let WastRet::Core(e) = e else { return Err("component values are not modelled".into()) };
-        if !match_result(v, e)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+/// Whether `vals` match the expected results.
+fn match_results(vals: &[Val], expected: &[WastRet<'_>]) -> bool {
+    vals.len() == expected.len()
+        && vals.iter().zip(expected).all(|(v, e)| matches!(e, WastRet::Core(e) if match_result(v, e)))
 }
 
-fn match_result(v: &Value, e: &WastRetCore<'_>) -> Result<bool, String> {
-    Ok(match (e, v) {
-        (WastRetCore::I32(x), Value::I32(y)) => *x as u32 == *y,
-        (WastRetCore::I64(x), Value::I64(y)) => *x as u64 == *y,
-        (WastRetCore::F32(p), Value::F32(bits)) => match p {
+fn match_result(v: &Val, e: &WastRetCore<'_>) -> bool {
+    match (e, v) {
+        (WastRetCore::I32(x), Val::I32(y)) => *x as u32 == *y,
+        (WastRetCore::I64(x), Val::I64(y)) => *x as u64 == *y,
+        (WastRetCore::F32(p), Val::F32(bits)) => match p {
             NanPattern::CanonicalNan => nan_class_f32(*bits) == Some(NanClass::Canonical),
             NanPattern::ArithmeticNan => {
                 matches!(nan_class_f32(*bits), Some(NanClass::Canonical | NanClass::Arithmetic))
             }
             NanPattern::Value(x) => x.bits == *bits,
         },
-        (WastRetCore::F64(p), Value::F64(bits)) => match p {
+        (WastRetCore::F64(p), Val::F64(bits)) => match p {
             NanPattern::CanonicalNan => nan_class_f64(*bits) == Some(NanClass::Canonical),
             NanPattern::ArithmeticNan => {
                 matches!(nan_class_f64(*bits), Some(NanClass::Canonical | NanClass::Arithmetic))
             }
             NanPattern::Value(x) => x.bits == *bits,
         },
-        (WastRetCore::V128(_), _) => return Err("SIMD (v128) is not modelled".into()),
-        (WastRetCore::RefNull(ty), Value::Ref(Ref::Null(t))) => match ty {
-            None => true,
-            Some(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => *t == RefType::FuncRef,
-            Some(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => *t == RefType::ExternRef,
-            Some(_) => false,
-        },
-        (WastRetCore::RefExtern(None), Value::Ref(Ref::Extern(_))) => true,
-        (WastRetCore::RefExtern(Some(x)), Value::Ref(Ref::Extern(y))) => x == y,
-        (WastRetCore::RefFunc(_), Value::Ref(Ref::Func(_))) => true,
-        (WastRetCore::Either(alts), v) => {
-            for alt in alts {
-                if match_result(v, alt)? {
-                    return Ok(true);
-                }
-            }
-            false
+        (WastRetCore::RefNull(ty), Val::FuncRef(None)) => {
+            matches!(ty, None | Some(HeapType::Abstract { ty: AbstractHeapType::Func, .. }))
         }
+        (WastRetCore::RefNull(ty), Val::ExternRef(None)) => {
+            matches!(ty, None | Some(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }))
+        }
+        (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
+        (WastRetCore::RefExtern(Some(x)), Val::ExternRef(Some(y))) => x == y,
+        (WastRetCore::RefFunc(_), Val::FuncRef(Some(_))) => true,
+        (WastRetCore::Either(alts), v) => alts.iter().any(|alt| match_result(v, alt)),
         _ => false,
-    })
+    }
 }
 
 /// Trap messages agree when one is a prefix of the other (the suite's
@@ -454,11 +669,4 @@ fn messages_agree(ours: &str, expected: &str) -> bool {
 
 fn show_rets(rets: &[WastRet<'_>]) -> String {
     format!("{rets:?}")
-}
-
-fn show_run(r: &Result<Vec<Value>, Error>) -> String {
-    match r {
-        Ok(vals) => format!("{vals:?}"),
-        Err(e) => e.to_string(),
-    }
 }

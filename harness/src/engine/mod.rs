@@ -12,7 +12,9 @@
 //!   defined it, or the host object's name ([`Origin`]). Importing it means
 //!   showing the same origin.
 
+pub mod book;
 pub mod model;
+pub mod wasmi;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -133,6 +135,18 @@ pub enum ImportRef {
         module: String,
         name: String,
     },
+}
+
+/// The engines this build has, by name; the first is the reference.
+pub const ALL: &[&str] = &["model", "wasmi"];
+
+/// A fresh engine by name.
+pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>, String> {
+    match name {
+        "model" => Ok(Box::new(model::ModelEngine::new(limits))),
+        "wasmi" => Ok(Box::new(wasmi::WasmiEngine::new(limits))),
+        other => Err(format!("no engine {other} (engines: {})", ALL.join(", "))),
+    }
 }
 
 /// A compiled module, by the engine's own numbering (in compile order).

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use model::embed::{self, ExternVal, Store, ValidModule};
-use model::runtime::{Caller, FuncAddr, ModuleAddr, Ref, Value};
+use model::runtime::{Caller, FuncAddr, FuncInst, ModuleAddr, Ref, Value};
 use model::syntax::{FuncType, RefType, ValType};
 use model::{DecodeError, Error, ExhaustionKind};
 
@@ -16,6 +16,7 @@ use super::{
     Rejected, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
+use crate::limits::Limits;
 
 /// The model, with the bookkeeping that labels what it shows.
 pub struct ModelEngine {
@@ -28,12 +29,12 @@ pub struct ModelEngine {
 struct Book {
     modules: Vec<ValidModule>,
     definitions: HashMap<String, ModuleId>,
-    /// The module address of each instance number.
+    /// The module address of each instance number (numbers follow addresses).
     instances: Vec<ModuleAddr>,
     /// Instances whose instantiation succeeded: what observations show.
     live: Vec<InstNum>,
-    func_labels: HashMap<FuncAddr, FuncLabel>,
-    origins: HashMap<(Kind, u32), Origin>,
+    /// Origins of the host objects (`spectest.table`, …).
+    host_origins: HashMap<(Kind, u32), Origin>,
     spectest: Vec<(String, ExternVal)>,
     lockstep: Vec<(String, FuncAddr)>,
     link: LinkState,
@@ -42,13 +43,17 @@ struct Book {
 
 impl Default for ModelEngine {
     fn default() -> Self {
-        Self::new()
+        Self::new(Limits::default())
     }
 }
 
 impl ModelEngine {
-    pub fn new() -> ModelEngine {
+    pub fn new(limits: Limits) -> ModelEngine {
         let mut store = embed::store_init();
+        store.policy.max_memory_pages = limits.memory_pages;
+        store.policy.max_table_elems = limits.table_elems;
+        store.policy.max_call_depth = limits.call_depth;
+        store.policy.max_steps = limits.fuel;
         let book = Rc::new(RefCell::new(Book::default()));
         let spectest = crate::spectest::spectest(&mut store);
         let mut lockstep = Vec::new();
@@ -64,15 +69,13 @@ impl ModelEngine {
             let mut b = book.borrow_mut();
             for (name, v) in &spectest {
                 let label = format!("spectest.{name}");
-                match *v {
-                    ExternVal::Func(a) => drop(b.func_labels.insert(a, FuncLabel::Host(label))),
-                    ExternVal::Table(a) => drop(b.origins.insert((Kind::Table, a.0), Origin::Host(label))),
-                    ExternVal::Mem(a) => drop(b.origins.insert((Kind::Memory, a.0), Origin::Host(label))),
-                    ExternVal::Global(a) => drop(b.origins.insert((Kind::Global, a.0), Origin::Host(label))),
-                }
-            }
-            for (name, a) in &lockstep {
-                b.func_labels.insert(*a, FuncLabel::Host(format!("lockstep.{name}")));
+                let key = match *v {
+                    ExternVal::Func(_) => continue,
+                    ExternVal::Table(a) => (Kind::Table, a.0),
+                    ExternVal::Mem(a) => (Kind::Memory, a.0),
+                    ExternVal::Global(a) => (Kind::Global, a.0),
+                };
+                b.host_origins.insert(key, Origin::Host(label));
             }
             b.spectest = spectest;
             b.lockstep = lockstep;
@@ -94,7 +97,7 @@ fn lockstep_call(
     name: &str,
     args: &[Value],
 ) -> Result<Vec<Value>, Error> {
-    let args: Vec<Val> = args.iter().map(|v| to_val(&book.borrow(), v)).collect();
+    let args: Vec<Val> = args.iter().map(|v| to_val(store, &book.borrow(), v)).collect();
     let observation = observe(store, &book.borrow());
     let mut cx = HostCx { store, book, caller };
     let result = host::call(&mut cx, name, &args);
@@ -162,14 +165,14 @@ impl LinkHost for HostCx<'_> {
     fn export_func(&mut self, instance: InstNum, name: &str) -> Option<(ExternVal, FuncLabel)> {
         let addr = *self.book.borrow().instances.get(instance as usize)?;
         let ExternVal::Func(f) = embed::instance_export(self.store, addr, name)? else { return None };
-        let label = self.book.borrow().func_labels.get(&f)?.clone();
+        let label = func_label(self.store, &self.book.borrow(), f);
         Some((ExternVal::Func(f), label))
     }
 
     fn table_slot(&mut self, table: &ExternVal, i: u32) -> Option<Option<FuncLabel>> {
         let ExternVal::Table(t) = *table else { return None };
         match embed::table_read(self.store, t, i)? {
-            Ref::Func(f) => Some(self.book.borrow().func_labels.get(&f).cloned()),
+            Ref::Func(f) => Some(Some(func_label(self.store, &self.book.borrow(), f))),
             _ => Some(None),
         }
     }
@@ -180,8 +183,9 @@ impl LinkHost for HostCx<'_> {
     }
 }
 
-/// Instantiation with labelling: every instance that gets past linking gets
-/// the next number, and its functions and objects their labels.
+/// Instantiation with numbering: an instance that gets past linking is
+/// numbered before anything runs (a start function that dlopens sees it
+/// numbered first), and numbers follow module addresses.
 fn instantiate(
     store: &mut Store,
     book: &RefCell<Book>,
@@ -189,36 +193,54 @@ fn instantiate(
     imports: &[ExternVal],
 ) -> (Option<InstNum>, Outcome) {
     let before = store.modules.len();
+    let num = {
+        let mut b = book.borrow_mut();
+        b.instances.push(ModuleAddr(before as u32));
+        b.instances.len() as InstNum - 1
+    };
     let refusals = store.policy_refusals;
     let result = embed::module_instantiate(store, module, imports);
     if store.modules.len() == before {
+        // A link error: nothing ran, so no other instance was numbered since.
+        book.borrow_mut().instances.pop();
         return (None, outcome(store, refusals, result.map(|_| vec![])));
     }
-    let addr = ModuleAddr(before as u32);
-    let mut b = book.borrow_mut();
-    let num = b.instances.len() as InstNum;
-    b.instances.push(addr);
-    let m = module.module();
-    let inst = &store[addr];
-    let defined_funcs = inst.funcaddrs.len() - m.funcs.len();
-    for (i, a) in inst.funcaddrs.iter().enumerate().skip(defined_funcs) {
-        b.func_labels.insert(*a, FuncLabel::Wasm { instance: num, index: i as u32 });
+    if result.is_ok() {
+        book.borrow_mut().live.push(num);
     }
-    let kinds = [
-        (Kind::Table, inst.tableaddrs.iter().map(|a| a.0).collect::<Vec<_>>(), m.tables.len()),
-        (Kind::Memory, inst.memaddrs.iter().map(|a| a.0).collect(), m.mems.len()),
-        (Kind::Global, inst.globaladdrs.iter().map(|a| a.0).collect(), m.globals.len()),
-    ];
-    for (kind, addrs, defined) in kinds {
-        for (i, a) in addrs.iter().enumerate().skip(addrs.len() - defined) {
-            b.origins.insert((kind, *a), Origin::Instance { instance: num, index: i as u32 });
+    (Some(num), outcome(store, refusals, result.map(|_| vec![])))
+}
+
+/// A function's label, from the store: its instance and its index there.
+fn func_label(store: &Store, b: &Book, a: FuncAddr) -> FuncLabel {
+    match &store[a] {
+        FuncInst::Host { name, .. } => FuncLabel::Host(name.clone()),
+        FuncInst::Wasm { module, .. } => {
+            let instance = b.instances.iter().position(|m| m == module).expect("every instance is numbered") as InstNum;
+            let index = store[*module].funcaddrs.iter().position(|f| *f == a).expect("a function is in its instance");
+            FuncLabel::Wasm { instance, index: index as u32 }
         }
     }
-    if result.is_ok() {
-        b.live.push(num);
+}
+
+/// An object's origin: the first instance (in address order) that holds it
+/// defined it, at that index; or a host object.
+fn origin(store: &Store, b: &Book, kind: Kind, addr: u32) -> Origin {
+    if let Some(o) = b.host_origins.get(&(kind, addr)) {
+        return o.clone();
     }
-    drop(b);
-    (Some(num), outcome(store, refusals, result.map(|_| vec![])))
+    for (num, m) in b.instances.iter().enumerate() {
+        let Some(inst) = store.modules.get(m.0 as usize) else { continue };
+        let addrs: Vec<u32> = match kind {
+            Kind::Table => inst.tableaddrs.iter().map(|a| a.0).collect(),
+            Kind::Memory => inst.memaddrs.iter().map(|a| a.0).collect(),
+            Kind::Global => inst.globaladdrs.iter().map(|a| a.0).collect(),
+        };
+        if let Some(index) = addrs.iter().position(|a| *a == addr) {
+            return Origin::Instance { instance: num as InstNum, index: index as u32 };
+        }
+    }
+    panic!("{kind:?} {addr} belongs to no instance")
 }
 
 /// The one place where the model's errors become outcomes.
@@ -235,7 +257,7 @@ fn outcome(store: &Store, refusals_before: u64, r: Result<Vec<Val>, Error>) -> O
     }
 }
 
-fn to_val(b: &Book, v: &Value) -> Val {
+fn to_val(store: &Store, b: &Book, v: &Value) -> Val {
     match *v {
         Value::I32(x) => Val::I32(x),
         Value::I64(x) => Val::I64(x),
@@ -243,9 +265,7 @@ fn to_val(b: &Book, v: &Value) -> Val {
         Value::F64(x) => Val::F64(x),
         Value::Ref(Ref::Null(RefType::FuncRef)) => Val::FuncRef(None),
         Value::Ref(Ref::Null(RefType::ExternRef)) => Val::ExternRef(None),
-        Value::Ref(Ref::Func(a)) => {
-            Val::FuncRef(Some(b.func_labels.get(&a).cloned().unwrap_or_else(|| panic!("function {a:?} has no label"))))
-        }
+        Value::Ref(Ref::Func(a)) => Val::FuncRef(Some(func_label(store, b, a))),
         Value::Ref(Ref::Extern(x)) => Val::ExternRef(Some(x)),
     }
 }
@@ -268,18 +288,18 @@ fn observe(store: &Store, b: &Book) -> Observation {
     for &num in &b.live {
         let inst = &store[b.instances[num as usize]];
         for a in &inst.tableaddrs {
-            let elems = store[*a].elem.iter().map(|r| to_val(b, &Value::Ref(*r))).collect();
-            obs.objects.insert((Kind::Table, b.origins[&(Kind::Table, a.0)].clone()), ObjectState::Table { elems });
+            let elems = store[*a].elem.iter().map(|r| to_val(store, b, &Value::Ref(*r))).collect();
+            obs.objects.insert((Kind::Table, origin(store, b, Kind::Table, a.0)), ObjectState::Table { elems });
         }
         for a in &inst.memaddrs {
             let bytes = store[*a].data.clone();
-            obs.objects.insert((Kind::Memory, b.origins[&(Kind::Memory, a.0)].clone()), ObjectState::Memory { bytes });
+            obs.objects.insert((Kind::Memory, origin(store, b, Kind::Memory, a.0)), ObjectState::Memory { bytes });
         }
         for a in &inst.globaladdrs {
             let g = &store[*a];
-            let state =
-                ObjectState::Global { mutable: g.ty.mutability == model::syntax::Mut::Var, value: to_val(b, &g.value) };
-            obs.objects.insert((Kind::Global, b.origins[&(Kind::Global, a.0)].clone()), state);
+            let mutable = g.ty.mutability == model::syntax::Mut::Var;
+            let state = ObjectState::Global { mutable, value: to_val(store, b, &g.value) };
+            obs.objects.insert((Kind::Global, origin(store, b, Kind::Global, a.0)), state);
         }
     }
     obs
@@ -327,14 +347,14 @@ impl Engine for ModelEngine {
         let refusals = self.store.policy_refusals;
         let result = embed::func_invoke(&mut self.store, f, &args);
         let b = self.book.borrow();
-        outcome(&self.store, refusals, result.map(|vals| vals.iter().map(|v| to_val(&b, v)).collect()))
+        outcome(&self.store, refusals, result.map(|vals| vals.iter().map(|v| to_val(&self.store, &b, v)).collect()))
     }
 
     fn get_global(&mut self, instance: InstNum, export: &str) -> Outcome {
         let Some(addr) = self.book.borrow().instances.get(instance as usize).copied() else { return Outcome::Link };
         match embed::instance_export(&self.store, addr, export) {
             Some(ExternVal::Global(g)) => {
-                Outcome::Values(vec![to_val(&self.book.borrow(), &embed::global_read(&self.store, g))])
+                Outcome::Values(vec![to_val(&self.store, &self.book.borrow(), &embed::global_read(&self.store, g))])
             }
             _ => Outcome::Link,
         }
