@@ -1,21 +1,34 @@
 //! The comparison, in one place: outcomes, values, observations and host
-//! calls of an engine against the reference. Floats compare bit-exact,
-//! except that two NaNs agree when they are of the same class (§4.3.3: an
-//! operator may return any NaN of the allowed class).
+//! calls of an engine against the reference. Every way in which engines may
+//! legitimately differ is listed, with its reason, in
+//! `corpus/legitimate-differences.md`, and accounted for here or in an
+//! adapter's error mapping; nothing else is forgiven.
 
 use std::fmt::Write;
 
-use model::runtime::{nan_class_f32, nan_class_f64};
+use model::runtime::{NanClass, nan_class_f32, nan_class_f64};
 
-use crate::engine::{HostCall, Kind, ObjectState, Observation, Origin, Outcome, Val};
+use crate::engine::{HostCall, Kind, ObjectState, Observation, Origin, Outcome, TrapKind, Val};
 
-/// Whether two values agree.
+/// Whether two values agree: bit for bit, except that two quiet NaNs agree
+/// (legitimate-differences.md, "NaN payloads").
 pub fn vals_agree(a: &Val, b: &Val) -> bool {
+    let quiet = |c: Option<NanClass>| matches!(c, Some(NanClass::Canonical | NanClass::Arithmetic));
     match (a, b) {
-        (Val::F32(x), Val::F32(y)) => x == y || nan_class_f32(*x).is_some_and(|c| nan_class_f32(*y) == Some(c)),
-        (Val::F64(x), Val::F64(y)) => x == y || nan_class_f64(*x).is_some_and(|c| nan_class_f64(*y) == Some(c)),
+        (Val::F32(x), Val::F32(y)) => x == y || (quiet(nan_class_f32(*x)) && quiet(nan_class_f32(*y))),
+        (Val::F64(x), Val::F64(y)) => x == y || (quiet(nan_class_f64(*x)) && quiet(nan_class_f64(*y))),
         _ => a == b,
     }
+}
+
+/// Whether two engines' trap classes agree (legitimate-differences.md,
+/// "`call_indirect` past the end of the table").
+pub fn trap_classes_agree(a: TrapKind, b: TrapKind) -> bool {
+    let class = |k| match k {
+        TrapKind::UndefinedElement => TrapKind::OutOfBoundsTableAccess,
+        k => k,
+    };
+    class(a) == class(b)
 }
 
 fn all_agree(a: &[Val], b: &[Val]) -> bool {
@@ -26,6 +39,7 @@ fn all_agree(a: &[Val], b: &[Val]) -> bool {
 pub fn outcomes(reference: &Outcome, other: &Outcome) -> Option<String> {
     let agree = match (reference, other) {
         (Outcome::Values(a), Outcome::Values(b)) => all_agree(a, b),
+        (Outcome::Trap(a), Outcome::Trap(b)) => trap_classes_agree(*a, *b),
         (a, b) => a == b,
     };
     (!agree).then(|| format!("{reference}  vs  {other}"))

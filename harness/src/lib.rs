@@ -9,3 +9,4 @@ pub mod limits;
 pub mod scripts;
 pub mod spectest;
 pub mod wast;
+pub mod worker;

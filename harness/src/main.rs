@@ -24,8 +24,19 @@ enum Command {
         /// Print every skipped check with its reason.
         #[arg(long)]
         verbose: bool,
+        /// Seconds a script may run before it counts as a hang.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
         #[arg(required = true)]
         paths: Vec<String>,
+    },
+    /// Run one script in this process and print its report as JSON (what
+    /// `wast` runs in each worker process).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long, value_delimiter = ',')]
+        engines: Vec<String>,
+        script: String,
     },
     /// Time the model against wasmi on the workloads in corpus/bench.
     Bench {
@@ -40,12 +51,19 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Wast { engines, verbose, paths } => run_wast(&engines, verbose, &paths),
+        Command::Wast { engines, verbose, timeout, paths } => run_wast(&engines, verbose, timeout, &paths),
+        Command::Worker { engines, script } => match lockstep::worker::worker_main(&script, &engines) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("lockstep worker: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
     }
 }
 
-fn run_wast(engines: &[String], verbose: bool, paths: &[String]) -> ExitCode {
+fn run_wast(engines: &[String], verbose: bool, timeout: u64, paths: &[String]) -> ExitCode {
     let limits = Limits::default();
     if let Some(Err(e)) = engines.iter().map(|e| engine::make(e, limits)).find(Result::is_err) {
         eprintln!("lockstep: {e}");
@@ -61,8 +79,7 @@ fn run_wast(engines: &[String], verbose: bool, paths: &[String]) -> ExitCode {
             }
         };
         for script in scripts {
-            let fresh = engines.iter().map(|e| engine::make(e, limits).expect("checked above")).collect();
-            let r = wast::run_script(&script.name, &script.text, fresh);
+            let r = lockstep::worker::run_isolated(&script.name, engines, std::time::Duration::from_secs(timeout));
             let verdict = if r.ok() { "ok  " } else { "FAIL" };
             println!(
                 "{verdict} {}: {} passed, {} failed, {} skipped; {}",

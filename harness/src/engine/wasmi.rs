@@ -8,7 +8,7 @@ use wasmi::{
     Nullable, Ref, Store, Table, TableType, TrapCode, Val as WVal, ValType as WValType,
 };
 
-use super::book::{Book, ModuleInfo, Provenance, kind_index};
+use super::book::{Book, ExtKind, ModuleInfo, Provenance, kind_index};
 use super::{
     Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
     Rejected, TrapKind, Val,
@@ -88,6 +88,14 @@ impl wasmi::ResourceLimiter for Limiter {
 impl WasmiEngine {
     pub fn new(limits: Limits) -> WasmiEngine {
         let mut config = wasmi::Config::default();
+        // Wasm 2.0 without SIMD: what the model has.
+        config
+            .wasm_multi_memory(false)
+            .wasm_tail_call(false)
+            .wasm_extended_const(false)
+            .wasm_custom_page_sizes(false)
+            .wasm_memory64(false)
+            .wasm_wide_arithmetic(false);
         config.consume_fuel(true);
         config.set_max_recursion_depth(limits.call_depth);
         let engine = wasmi::Engine::new(&config);
@@ -256,6 +264,7 @@ fn instantiate(
     let me = Global::new(&mut store, WVal::I64(instrument::probe_id(num, 0)), Mutability::Const);
     let mut externs: Vec<Extern> = imports.iter().map(|(e, _)| *e).collect();
     externs.extend([Extern::from(on), Extern::from(id), Extern::from(me)]);
+    let externs = wasmi_order(&wasm, &store.data().book.modules[module].imports, externs);
     let refusals = store.data().limiter.refusals;
     set_fuel(&mut store);
     let result = Instance::new(&mut store, &wasm, &externs);
@@ -278,6 +287,41 @@ fn instantiate(
             (Some(num), outcome)
         }
     }
+}
+
+/// wasmi wants imports in the order of its `Module::imports`, which groups
+/// them by kind; `externs` are in the module's import order (with the
+/// instrumentation's three probe globals last).
+fn wasmi_order(wasm: &Module, declared: &[(String, String, ExtKind)], externs: Vec<Extern>) -> Vec<Extern> {
+    let probes = [instrument::PROBE_ON, instrument::PROBE_ID, instrument::PROBE_SELF]
+        .map(|n| (instrument::PROBE_MODULE.to_string(), n.to_string()));
+    let names: Vec<(String, String)> = declared.iter().map(|(m, n, _)| (m.clone(), n.clone())).chain(probes).collect();
+    let mut used = vec![false; externs.len()];
+    let mut ordered = Vec::with_capacity(externs.len());
+    for import in wasm.imports() {
+        let same_kind = |e: &Extern| {
+            matches!(
+                (e, import.ty()),
+                (Extern::Func(_), wasmi::ExternType::Func(_))
+                    | (Extern::Table(_), wasmi::ExternType::Table(_))
+                    | (Extern::Memory(_), wasmi::ExternType::Memory(_))
+                    | (Extern::Global(_), wasmi::ExternType::Global(_))
+            )
+        };
+        let i = (0..externs.len())
+            .find(|&i| {
+                !used[i] && names[i].0 == import.module() && names[i].1 == import.name() && same_kind(&externs[i])
+            })
+            // No extern of that kind: keep the module's order, and let wasmi report the mismatch.
+            .or_else(|| {
+                (0..externs.len()).find(|&i| !used[i] && names[i].0 == import.module() && names[i].1 == import.name())
+            });
+        if let Some(i) = i {
+            used[i] = true;
+            ordered.push(externs[i]);
+        }
+    }
+    ordered
 }
 
 fn set_fuel(store: &mut impl AsContextMut<Data = Data>) {
@@ -316,6 +360,11 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
         ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) => {
             Outcome::Trap(TrapKind::OutOfBoundsTableAccess)
         }
+        // Active data and element segments out of bounds, at instantiation.
+        ErrorKind::Memory(wasmi::errors::MemoryError::OutOfBoundsAccess) => {
+            Outcome::Trap(TrapKind::OutOfBoundsMemoryAccess)
+        }
+        ErrorKind::Table(wasmi::errors::TableError::InitOutOfBounds) => Outcome::Trap(TrapKind::OutOfBoundsTableAccess),
         ErrorKind::Instantiation(_) | ErrorKind::Linker(_) => Outcome::Link,
         _ => Outcome::Poisoned(Poison::Unsupported(format!("unexpected wasmi error: {e}"))),
     }
