@@ -6,6 +6,7 @@ pub mod engine;
 pub mod host;
 pub mod instrument;
 pub mod limits;
+pub mod report;
 pub mod scripts;
 pub mod spectest;
 pub mod wast;

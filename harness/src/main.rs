@@ -1,10 +1,14 @@
 //! The `lockstep` command.
 
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
-use lockstep::limits::Limits;
-use lockstep::{bench, engine, scripts, wast};
+use clap::{Args, Parser, Subcommand};
+use lockstep::report::{self, Known, Totals};
+use lockstep::wast::ScriptReport;
+use lockstep::worker::{self, Isolation};
+use lockstep::{bench, engine, scripts};
 
 #[derive(Parser)]
 #[command(name = "lockstep", about = "WebAssembly dynamic linking, checked in lockstep")]
@@ -16,26 +20,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run .wast scripts (files, directories, or `spec:wasm-v2[/NAME.wast]`)
-    /// in lockstep on several engines, comparing them after every step.
-    Wast {
-        /// Engines to run, the reference first.
-        #[arg(long, default_value = "model,wasmi", value_delimiter = ',')]
-        engines: Vec<String>,
-        /// Print every skipped check with its reason.
-        #[arg(long)]
-        verbose: bool,
-        /// Seconds a script may run before it counts as a hang.
-        #[arg(long, default_value_t = 600)]
-        timeout: u64,
-        #[arg(required = true)]
-        paths: Vec<String>,
-    },
-    /// Run one script in this process and print its report as JSON (what
-    /// `wast` runs in each worker process).
-    #[command(hide = true)]
-    Worker {
-        #[arg(long, value_delimiter = ',')]
-        engines: Vec<String>,
+    /// in lockstep on several engines, comparing them after every step: one
+    /// line per script.
+    Wast(RunArgs),
+    /// The same, shown as a table of scripts × engines with progress.
+    Run(RunArgs),
+    /// Rerun one script and print its full report: every divergence with
+    /// its step and the modules as WAT.
+    Replay {
+        #[command(flatten)]
+        opts: Opts,
         script: String,
     },
     /// Time the model against wasmi on the workloads in corpus/bench.
@@ -47,111 +41,142 @@ enum Command {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Run one script in this process and print its report as JSON (what
+    /// the other commands run in each worker process).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long, value_delimiter = ',')]
+        engines: Vec<String>,
+        script: String,
+    },
+}
+
+#[derive(Args)]
+struct Opts {
+    /// Engines to run, the reference first.
+    #[arg(long, default_value = "model,wasmi,wasmtime", value_delimiter = ',')]
+    engines: Vec<String>,
+    /// Known engine bugs: divergences listed there are shown but do not fail the run.
+    #[arg(long, default_value = "corpus/findings/known.txt")]
+    known: String,
+    /// Seconds a script may run in its worker before it counts as a hang.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    opts: Opts,
+    /// Print every skipped check with its reason.
+    #[arg(long)]
+    verbose: bool,
+    /// Also write the reports as JSON to this file.
+    #[arg(long)]
+    json: Option<String>,
+    #[arg(required = true)]
+    paths: Vec<String>,
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Wast { engines, verbose, timeout, paths } => run_wast(&engines, verbose, timeout, &paths),
-        Command::Worker { engines, script } => match lockstep::worker::worker_main(&script, &engines) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("lockstep worker: {e}");
-                ExitCode::from(2)
-            }
-        },
+    let result = match Cli::parse().command {
+        Command::Wast(args) => run(&args, false),
+        Command::Run(args) => run(&args, true),
+        Command::Replay { opts, script } => replay(&opts, &script),
         Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
+        Command::Worker { engines, script } => worker::worker_main(&script, &engines).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("lockstep: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
-fn run_wast(engines: &[String], verbose: bool, timeout: u64, paths: &[String]) -> ExitCode {
-    let limits = Limits::default();
-    if let Some(Err(e)) = engines.iter().map(|e| engine::make(e, limits)).find(Result::is_err) {
-        eprintln!("lockstep: {e}");
-        return ExitCode::from(2);
+/// Checks the options; the known findings (none if the default file is absent).
+fn setup(opts: &Opts) -> Result<(Isolation, Known), String> {
+    for e in &opts.engines {
+        engine::make(e, Default::default())?;
     }
-    let (mut passed, mut failed, mut skipped, mut divergences) = (0, 0, 0, 0);
-    for path in paths {
-        let scripts = match scripts::resolve(path) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("lockstep: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        for script in scripts {
-            let r = lockstep::worker::run_isolated(&script.name, engines, std::time::Duration::from_secs(timeout));
-            let verdict = if r.ok() { "ok  " } else { "FAIL" };
-            println!(
-                "{verdict} {}: {} passed, {} failed, {} skipped; {}",
-                r.name,
-                r.passed,
-                r.failed.len(),
-                r.skipped.len(),
-                r.verdict()
+    let known = match Known::load(&opts.known) {
+        Ok(k) => k,
+        Err(_) if opts.known == "corpus/findings/known.txt" => Known::default(),
+        Err(e) => return Err(e),
+    };
+    Ok((Isolation::this_exe(Duration::from_secs(opts.timeout))?, known))
+}
+
+fn run(args: &RunArgs, as_table: bool) -> Result<bool, String> {
+    let (iso, known) = setup(&args.opts)?;
+    let mut scripts = Vec::new();
+    for path in &args.paths {
+        scripts.extend(scripts::resolve(path)?);
+    }
+    let (mut reports, mut totals) = (Vec::<ScriptReport>::new(), Totals::default());
+    let start = Instant::now();
+    for (i, script) in scripts.iter().enumerate() {
+        let r = worker::run_isolated(&iso, &script.name, &args.opts.engines);
+        totals.add(&r, &known);
+        if as_table {
+            // Progress on stderr; the table on stdout at the end.
+            eprint!(
+                "\r[{}/{}] {:.0}s, {} divergences, {} failed checks  ",
+                i + 1,
+                scripts.len(),
+                start.elapsed().as_secs_f64(),
+                totals.divergences,
+                totals.failed
             );
-            for note in &r.failed {
-                println!("     failed {note}");
-            }
+            let _ = std::io::stderr().flush();
+        } else {
+            print!("{}", report::script_lines(&r, &known, args.verbose));
+        }
+        reports.push(r);
+    }
+    if as_table {
+        eprintln!();
+        print!("{}", report::table(&reports, &known));
+        for r in &reports {
             for d in &r.divergences {
-                println!("     DIVERGENCE at line {} ({} vs the reference {}):", d.line, d.engine, r.engines[0]);
-                for line in d.what.lines() {
-                    println!("       {line}");
-                }
-                println!("       step: {}", first_line(&d.directive));
-                println!("       replay: lockstep wast --engines {} {}", engines.join(","), r.name);
+                print!("{}", report::divergence(r, d, known.finding(&r.name, d)));
             }
-            print_skips(&r.skipped, verbose);
-            passed += r.passed;
-            failed += r.failed.len();
-            skipped += r.skipped.len();
-            divergences += r.divergences.len();
         }
     }
-    println!("wast: {passed} passed, {failed} failed, {skipped} skipped");
-    println!("divergences: {divergences}");
-    if failed == 0 && divergences == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    println!("wast: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.skipped);
+    if totals.known > 0 {
+        println!("known findings: {} (corpus/findings/)", totals.known);
+    }
+    println!("divergences: {}", totals.divergences);
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report::Json { scripts: &reports, totals: &totals })
+            .map_err(|e| e.to_string())?;
+        std::fs::write(path, json).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(totals.ok())
 }
 
-fn first_line(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("");
-    if s.lines().nth(1).is_some() { format!("{line} …") } else { line.to_string() }
+fn replay(opts: &Opts, script: &str) -> Result<bool, String> {
+    let (iso, known) = setup(opts)?;
+    let found = scripts::resolve(script)?;
+    let [s] = &found[..] else { return Err(format!("{script} is not one script")) };
+    let r = worker::run_isolated(&iso, &s.name, &opts.engines);
+    print!("{}", report::full(&r, &s.text, &known));
+    let mut totals = Totals::default();
+    totals.add(&r, &known);
+    Ok(totals.ok())
 }
 
-/// Skips are never silent: each distinct reason with its count, or each skip.
-fn print_skips(skips: &[wast::Note], verbose: bool) {
-    if verbose {
-        for note in skips {
-            println!("     skipped {note}");
-        }
-        return;
-    }
-    let mut reasons: Vec<(&str, usize)> = Vec::new();
-    for note in skips {
-        match reasons.iter_mut().find(|(r, _)| *r == note.what) {
-            Some((_, n)) => *n += 1,
-            None => reasons.push((&note.what, 1)),
-        }
-    }
-    for (reason, n) in reasons {
-        println!("     skipped {n}: {reason}");
-    }
-}
-
-fn run_bench(reps: usize, only: Option<&str>) -> ExitCode {
+fn run_bench(reps: usize, only: Option<&str>) -> Result<bool, String> {
     if cfg!(debug_assertions) {
         eprintln!("lockstep: warning: a debug build; use `cargo run --release -- bench`");
     }
-    match bench::run(reps.max(1), only) {
-        Err(e) => {
-            eprintln!("lockstep: bench: {e}");
-            ExitCode::FAILURE
-        }
-        Ok(figures) => {
-            println!("{:<26} {:>12} {:>12} {:>10}", "workload", "model", "wasmi", "model/wasmi");
-            for f in &figures {
-                println!("{:<26} {:>12.2?} {:>12.2?} {:>9.1}x", f.name, f.model, f.wasmi, f.ratio());
-            }
-            ExitCode::SUCCESS
-        }
+    let figures = bench::run(reps.max(1), only)?;
+    println!("{:<26} {:>12} {:>12} {:>10}", "workload", "model", "wasmi", "model/wasmi");
+    for f in &figures {
+        println!("{:<26} {:>12.2?} {:>12.2?} {:>9.1}x", f.name, f.model, f.wasmi, f.ratio());
     }
+    Ok(true)
 }

@@ -583,7 +583,7 @@ enum Bytes {
 }
 
 /// The source text of the directive at `offset`: up to its closing paren.
-fn directive_text(text: &str, offset: usize) -> String {
+pub fn directive_text(text: &str, offset: usize) -> String {
     let start = text[..offset].rfind('(').unwrap_or(offset);
     let mut depth = 0i32;
     for (i, c) in text[start..].char_indices() {

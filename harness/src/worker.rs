@@ -7,6 +7,7 @@
 //! `line N` to stderr before each step and its report as JSON to stdout.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -36,17 +37,32 @@ struct Crash {
     what: String,
 }
 
-/// Runs `script` on `engines` in a worker, within `timeout`.
-pub fn run_isolated(script: &str, engines: &[String], timeout: Duration) -> ScriptReport {
-    match spawn(script, engines, timeout) {
-        Ok(report) => report,
-        Err(crash) => crashed(script, engines, timeout, crash),
+/// How to run workers: which `lockstep` executable, and for how long.
+#[derive(Clone, Debug)]
+pub struct Isolation {
+    pub exe: PathBuf,
+    pub timeout: Duration,
+}
+
+impl Isolation {
+    /// Workers of this same executable.
+    pub fn this_exe(timeout: Duration) -> Result<Isolation, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+        Ok(Isolation { exe, timeout })
     }
 }
 
-fn spawn(script: &str, engines: &[String], timeout: Duration) -> Result<ScriptReport, Crash> {
-    let exe = std::env::current_exe().map_err(|e| Crash { line: 0, what: format!("no executable: {e}") })?;
-    let mut child = Command::new(exe)
+/// Runs `script` on `engines` in a worker.
+pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> ScriptReport {
+    match spawn(iso, script, engines) {
+        Ok(report) => report,
+        Err(crash) => crashed(iso, script, engines, crash),
+    }
+}
+
+fn spawn(iso: &Isolation, script: &str, engines: &[String]) -> Result<ScriptReport, Crash> {
+    let timeout = iso.timeout;
+    let mut child = Command::new(&iso.exe)
         .args(["worker", "--engines", &engines.join(","), script])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -109,17 +125,17 @@ fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
 
 /// A crashed worker: find which engine crashes (the reference alone, or
 /// the reference with each other engine) and report it as its divergence.
-fn crashed(script: &str, engines: &[String], timeout: Duration, crash: Crash) -> ScriptReport {
+fn crashed(iso: &Isolation, script: &str, engines: &[String], crash: Crash) -> ScriptReport {
     let mut report = ScriptReport { name: script.to_string(), engines: engines.to_vec(), ..ScriptReport::default() };
     let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
     let directive = text.lines().nth(crash.line.saturating_sub(1)).unwrap_or("").trim().to_string();
     let mut culprits = Vec::new();
     if engines.len() > 1 {
-        if spawn(script, &engines[..1], timeout).is_err() {
+        if spawn(iso, script, &engines[..1]).is_err() {
             culprits.push(engines[0].clone());
         } else {
             for e in &engines[1..] {
-                if spawn(script, &[engines[0].clone(), e.clone()], timeout).is_err() {
+                if spawn(iso, script, &[engines[0].clone(), e.clone()]).is_err() {
                     culprits.push(e.clone());
                 }
             }

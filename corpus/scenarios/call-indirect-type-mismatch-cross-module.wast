@@ -1,0 +1,36 @@
+;; purpose: call_indirect through a shared table checks the callee's type structurally: a side's function called at another type traps "indirect call type mismatch", at its own type it runs
+(module $main
+  (type $v_i (func (result i32)))
+  (type $i_i (func (param i32) (result i32)))
+  (type $i_l (func (param i32) (result i64)))
+  (type $l_i (func (param i64) (result i32)))
+  (type $ii_i (func (param i32 i32) (result i32)))
+  (table (export "table") 4 funcref)
+  (func (export "v_i") (param i32) (result i32) (call_indirect (type $v_i) (local.get 0)))
+  (func (export "i_i") (param i32) (result i32) (call_indirect (type $i_i) (i32.const 5) (local.get 0)))
+  (func (export "i_l") (param i32) (result i64) (call_indirect (type $i_l) (i32.const 5) (local.get 0)))
+  (func (export "l_i") (param i32) (result i32) (call_indirect (type $l_i) (i64.const 5) (local.get 0)))
+  (func (export "ii_i") (param i32) (result i32)
+    (call_indirect (type $ii_i) (i32.const 5) (i32.const 6) (local.get 0))))
+(register "main" $main)
+
+(module $side
+  (import "main" "table" (table 4 funcref))
+  (import "spectest" "print_i32" (func $print (param i32)))
+  (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func $wide (param i64) (result i32) (i32.wrap_i64 (local.get 0)))
+  (elem (i32.const 0) func $inc $wide $print))
+
+(assert_return (invoke $main "i_i" (i32.const 0)) (i32.const 6))
+(assert_trap (invoke $main "v_i" (i32.const 0)) "indirect call type mismatch")
+(assert_trap (invoke $main "i_l" (i32.const 0)) "indirect call type mismatch")
+(assert_trap (invoke $main "l_i" (i32.const 0)) "indirect call type mismatch")
+(assert_trap (invoke $main "ii_i" (i32.const 0)) "indirect call type mismatch")
+(assert_return (invoke $main "l_i" (i32.const 1)) (i32.const 5))
+(assert_trap (invoke $main "i_i" (i32.const 1)) "indirect call type mismatch")
+;; a host function in the shared table: (param i32) with no result is not (param i32) (result i32)
+(assert_trap (invoke $main "i_i" (i32.const 2)) "indirect call type mismatch")
+(assert_trap (invoke $main "v_i" (i32.const 2)) "indirect call type mismatch")
+;; null and out of bounds still come first
+(assert_trap (invoke $main "i_l" (i32.const 3)) "uninitialized element")
+(assert_trap (invoke $main "i_l" (i32.const 4)) "undefined element")

@@ -1,0 +1,46 @@
+;; purpose: a dlopen whose start function traps returns -1 and uses no handle, but its table and memory writes and the start's own writes stay, and its functions stay callable with its state
+(module definition $bad_start
+  (import "env" "table" (table 1 funcref))
+  (import "env" "memory" (memory 1))
+  (global $g (mut i32) (i32.const 0))
+  (elem (i32.const 1) func $get $bump)
+  (data (i32.const 100) "\07")
+  (func $get (result i32) (global.get $g))
+  (func $bump (result i32)
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    (global.get $g))
+  (func $start
+    (global.set $g (i32.const 20))
+    (i32.store8 (i32.const 101) (i32.const 8))
+    (unreachable))
+  (start $start))
+
+(module definition $good
+  (func (export "f") (result i32) (i32.const 30)))
+
+(module $main
+  (import "lockstep" "dlopen" (func $dlopen (param i32 i32) (result i32)))
+  (import "lockstep" "dlsym" (func $dlsym (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (table (export "table") 4 funcref)
+  (data (i32.const 16) "bad_start")
+  (data (i32.const 32) "good")
+  (data (i32.const 40) "f")
+  (func (export "open") (param i32 i32) (result i32) (call $dlopen (local.get 0) (local.get 1)))
+  (func (export "sym_f") (param i32) (result i32) (call $dlsym (local.get 0) (i32.const 40) (i32.const 1)))
+  (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0)))
+  (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get (local.get 0))))
+  (func (export "size") (result i32) (table.size))
+  (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0))))
+
+(assert_return (invoke $main "open" (i32.const 16) (i32.const 9)) (i32.const -1))
+(assert_return (invoke $main "is_null" (i32.const 1)) (i32.const 0))
+(assert_return (invoke $main "is_null" (i32.const 2)) (i32.const 0))
+(assert_return (invoke $main "load8" (i32.const 100)) (i32.const 7))
+(assert_return (invoke $main "load8" (i32.const 101)) (i32.const 8))
+(assert_return (invoke $main "open" (i32.const 32) (i32.const 4)) (i32.const 0))
+(assert_return (invoke $main "sym_f" (i32.const 0)) (i32.const 4))
+(assert_return (invoke $main "call" (i32.const 4)) (i32.const 30))
+(assert_return (invoke $main "call" (i32.const 1)) (i32.const 20))
+(assert_return (invoke $main "call" (i32.const 2)) (i32.const 21))
+(assert_return (invoke $main "call" (i32.const 1)) (i32.const 21))

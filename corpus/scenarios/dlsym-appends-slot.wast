@@ -1,0 +1,33 @@
+;; purpose: dlsym of a fresh function appends a slot with table.grow; each new function gets the next slot
+(module definition $side
+  (func (export "answer") (result i32) (i32.const 42))
+  (func (export "other") (result i32) (i32.const 7)))
+
+(module $main
+  (import "lockstep" "dlopen" (func $dlopen (param i32 i32) (result i32)))
+  (import "lockstep" "dlsym" (func $dlsym (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (table (export "table") 2 funcref)
+  (data (i32.const 0) "side")
+  (data (i32.const 16) "answer")
+  (data (i32.const 32) "other")
+  (global $h (mut i32) (i32.const -1))
+  (func (export "open") (result i32)
+    (global.set $h (call $dlopen (i32.const 0) (i32.const 4)))
+    (global.get $h))
+  (func (export "sym_answer") (result i32) (call $dlsym (global.get $h) (i32.const 16) (i32.const 6)))
+  (func (export "sym_other") (result i32) (call $dlsym (global.get $h) (i32.const 32) (i32.const 5)))
+  (func (export "size") (result i32) (table.size))
+  (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0))))
+
+(assert_return (invoke $main "size") (i32.const 2))
+(assert_return (invoke $main "open") (i32.const 0))
+(assert_return (invoke $main "size") (i32.const 2))
+(assert_return (invoke $main "sym_answer") (i32.const 2))
+(assert_return (invoke $main "size") (i32.const 3))
+(assert_return (invoke $main "call" (i32.const 2)) (i32.const 42))
+(assert_return (invoke $main "sym_other") (i32.const 3))
+(assert_return (invoke $main "size") (i32.const 4))
+(assert_return (invoke $main "call" (i32.const 3)) (i32.const 7))
+(assert_trap (invoke $main "call" (i32.const 0)) "uninitialized element")
+(assert_trap (invoke $main "call" (i32.const 4)) "undefined element")

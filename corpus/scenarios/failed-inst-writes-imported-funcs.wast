@@ -1,0 +1,50 @@
+;; purpose: a failed instantiation that places only main's (imported) functions and nulls in the shared table and writes main's memory: every write before the failing segment stays, none after (comparable in lockstep: no function of the failed instance is left reachable)
+(module $main
+  (type $v_i (func (result i32)))
+  (memory (export "memory") 1)
+  (table (export "table") 4 funcref)
+  (func $a (export "a") (type $v_i) (i32.const 1))
+  (func $b (export "b") (type $v_i) (i32.const 2))
+  (elem (i32.const 0) func $a $a $a $a)
+  (func (export "call") (param i32) (result i32) (call_indirect (type $v_i) (local.get 0)))
+  (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get (local.get 0))))
+  (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0))))
+(register "main" $main)
+
+;; element segments: b at 0, null at 1, then out of bounds; data never runs
+(assert_trap
+  (module
+    (import "main" "table" (table 4 funcref))
+    (import "main" "memory" (memory 1))
+    (import "main" "b" (func $b (result i32)))
+    (elem (i32.const 0) func $b)
+    (elem (i32.const 1) funcref (ref.null func))
+    (elem (i32.const 3) func $b $b)
+    (elem (i32.const 2) func $b)
+    (data (i32.const 0) "x"))
+  "out of bounds table access")
+(assert_return (invoke $main "call" (i32.const 0)) (i32.const 2))
+(assert_return (invoke $main "is_null" (i32.const 1)) (i32.const 1))
+(assert_trap (invoke $main "call" (i32.const 1)) "uninitialized element")
+(assert_return (invoke $main "call" (i32.const 2)) (i32.const 1))
+(assert_return (invoke $main "call" (i32.const 3)) (i32.const 1))
+(assert_return (invoke $main "load8" (i32.const 0)) (i32.const 0))
+
+;; all element segments and the first data segment run, the second data segment fails, the start never runs
+(assert_trap
+  (module
+    (import "main" "table" (table 4 funcref))
+    (import "main" "memory" (memory 1))
+    (import "main" "b" (func $b (result i32)))
+    (elem (i32.const 3) func $b)
+    (data (i32.const 0) "x")
+    (data (i32.const 65535) "yz")
+    (data (i32.const 1) "w")
+    (func $start (i32.store8 (i32.const 2) (i32.const 0x21)))
+    (start $start))
+  "out of bounds memory access")
+(assert_return (invoke $main "call" (i32.const 3)) (i32.const 2))
+(assert_return (invoke $main "load8" (i32.const 0)) (i32.const 0x78))
+(assert_return (invoke $main "load8" (i32.const 1)) (i32.const 0))
+(assert_return (invoke $main "load8" (i32.const 2)) (i32.const 0))
+(assert_return (invoke $main "load8" (i32.const 65535)) (i32.const 0))
