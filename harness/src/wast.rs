@@ -87,16 +87,17 @@ impl ScriptReport {
 
 /// Runs the script `text` through fresh engines; `name` labels the report.
 pub fn run_script(name: &str, text: &str, engines: Vec<Box<dyn Engine>>) -> ScriptReport {
-    run_script_with(name, text, engines, &mut |_| {})
+    run_script_with(name, text, engines, &mut |_, _| {})
 }
 
-/// [`run_script`], calling `before` with each directive's line before it
-/// runs (a worker reports it, so that a crash can be placed).
+/// [`run_script`], calling `before` with the report so far and the line of
+/// each directive before it runs (a worker streams both, so that a crash
+/// loses nothing already found and can be placed).
 pub fn run_script_with(
     name: &str,
     text: &str,
     engines: Vec<Box<dyn Engine>>,
-    before: &mut dyn FnMut(usize),
+    before: &mut dyn FnMut(&ScriptReport, usize),
 ) -> ScriptReport {
     let mut report = ScriptReport {
         name: name.to_string(),
@@ -122,7 +123,7 @@ pub fn run_script_with(
     };
     let mut runner = Runner::new(text, engines, report);
     for directive in wast.directives {
-        before(directive.span().linecol_in(text).0 + 1);
+        before(&runner.report, directive.span().linecol_in(text).0 + 1);
         runner.directive(directive);
     }
     runner.report

@@ -3,8 +3,10 @@
 //! A crash or a time-out becomes a divergence of the engine it is attributed
 //! to, placed at the step that was running, and the run goes on.
 //!
-//! The worker is this same executable (`lockstep worker …`): it writes
-//! `line N` to stderr before each step and its report as JSON to stdout.
+//! The worker is this same executable (`lockstep worker …`). Before each
+//! step it writes to stdout what the script found since the last step
+//! (`delta {json}`) and the step's line (`line N`); at the end, its report
+//! (`report {json}`). So a crash keeps every check and divergence before it.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -14,6 +16,8 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use crate::limits::Limits;
+use serde::{Deserialize, Serialize};
+
 use crate::wast::{Divergence, Note, ScriptReport};
 use crate::{engine, scripts};
 
@@ -23,11 +27,58 @@ pub fn worker_main(script: &str, engines: &[String]) -> Result<(), String> {
     let [script] = &mut found[..] else { return Err(format!("{script} is not one script")) };
     let limits = Limits::default();
     let engines = engines.iter().map(|e| engine::make(e, limits)).collect::<Result<Vec<_>, _>>()?;
-    let report = crate::wast::run_script_with(&script.name, &script.text, engines, &mut |line| {
-        eprintln!("line {line}");
+    let mut seen = Delta::default();
+    let report = crate::wast::run_script_with(&script.name, &script.text, engines, &mut |so_far, line| {
+        let delta = Delta::since(&seen, so_far);
+        if !delta.is_empty() {
+            println!("delta {}", serde_json::to_string(&delta).expect("a delta serialises"));
+            seen = std::mem::take(&mut seen).plus(&delta);
+        }
+        println!("line {line}");
+        let _ = std::io::Write::flush(&mut std::io::stdout());
     });
-    println!("{}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+    println!("report {}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
     Ok(())
+}
+
+/// What a script found between two steps.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Delta {
+    passed: usize,
+    failed: Vec<Note>,
+    skipped: Vec<Note>,
+    divergences: Vec<Divergence>,
+    poisoned: Option<Note>,
+}
+
+impl Delta {
+    /// What `r` has beyond `seen` (which counts what was already sent).
+    fn since(seen: &Delta, r: &ScriptReport) -> Delta {
+        Delta {
+            passed: r.passed - seen.passed,
+            failed: r.failed[seen.failed.len()..].to_vec(),
+            skipped: r.skipped[seen.skipped.len()..].to_vec(),
+            divergences: r.divergences[seen.divergences.len()..].to_vec(),
+            poisoned: if seen.poisoned.is_none() { r.poisoned.clone() } else { None },
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.passed == 0
+            && self.failed.is_empty()
+            && self.skipped.is_empty()
+            && self.divergences.is_empty()
+            && self.poisoned.is_none()
+    }
+
+    fn plus(mut self, d: &Delta) -> Delta {
+        self.passed += d.passed;
+        self.failed.extend(d.failed.iter().cloned());
+        self.skipped.extend(d.skipped.iter().cloned());
+        self.divergences.extend(d.divergences.iter().cloned());
+        self.poisoned = self.poisoned.or_else(|| d.poisoned.clone());
+        self
+    }
 }
 
 /// How a worker ended, when it did not end with a report.
@@ -35,6 +86,8 @@ struct Crash {
     /// The line of the step that was running.
     line: usize,
     what: String,
+    /// What the worker had found before.
+    before: Delta,
 }
 
 /// How to run workers: which `lockstep` executable, and for how long.
@@ -68,7 +121,7 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String]) -> Result<ScriptRepo
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Crash { line: 0, what: format!("cannot start a worker: {e}") })?;
+        .map_err(|e| Crash { line: 0, what: format!("cannot start a worker: {e}"), before: Delta::default() })?;
     // Drain both pipes while waiting, so that a chatty worker cannot block.
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
@@ -91,16 +144,27 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String]) -> Result<ScriptRepo
         }
     };
     let (out, err) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
-    let line = err.lines().filter_map(|l| l.strip_prefix("line ")?.parse().ok()).last().unwrap_or(0);
+    let mut line = 0;
+    let mut before = Delta::default();
+    for l in out.lines() {
+        if let Some(n) = l.strip_prefix("line ") {
+            line = n.parse().unwrap_or(line);
+        } else if let Some(json) = l.strip_prefix("delta ")
+            && let Ok(d) = serde_json::from_str::<Delta>(json)
+        {
+            before = before.plus(&d);
+        } else if let Some(json) = l.strip_prefix("report ")
+            && status.is_some_and(|s| s.success())
+        {
+            return serde_json::from_str(json)
+                .map_err(|e| Crash { line, what: format!("the worker's report is unreadable: {e}"), before: Delta::default() });
+        }
+    }
     let what = match status {
         None => format!("did not finish within {}s (a hang)", timeout.as_secs()),
-        Some(s) if s.success() => {
-            return serde_json::from_str(out.trim())
-                .map_err(|e| Crash { line, what: format!("the worker's report is unreadable: {e}") });
-        }
         Some(s) => describe_exit(s, &err),
     };
-    Err(Crash { line, what })
+    Err(Crash { line, what, before })
 }
 
 fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
@@ -126,7 +190,16 @@ fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
 /// A crashed worker: find which engine crashes (the reference alone, or
 /// the reference with each other engine) and report it as its divergence.
 fn crashed(iso: &Isolation, script: &str, engines: &[String], crash: Crash) -> ScriptReport {
-    let mut report = ScriptReport { name: script.to_string(), engines: engines.to_vec(), ..ScriptReport::default() };
+    let Delta { passed, failed, skipped, divergences, poisoned } = crash.before;
+    let mut report = ScriptReport {
+        name: script.to_string(),
+        engines: engines.to_vec(),
+        passed,
+        failed,
+        skipped,
+        divergences,
+        poisoned,
+    };
     let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
     let directive = text.lines().nth(crash.line.saturating_sub(1)).unwrap_or("").trim().to_string();
     let mut culprits = Vec::new();

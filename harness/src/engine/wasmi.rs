@@ -365,7 +365,9 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
             Outcome::Trap(TrapKind::OutOfBoundsMemoryAccess)
         }
         ErrorKind::Table(wasmi::errors::TableError::InitOutOfBounds) => Outcome::Trap(TrapKind::OutOfBoundsTableAccess),
-        ErrorKind::Instantiation(_) | ErrorKind::Linker(_) => Outcome::Link,
+        // Imports that do not match; and an invocation with the wrong
+        // arguments, which the model also reports as a link error.
+        ErrorKind::Instantiation(_) | ErrorKind::Linker(_) | ErrorKind::Func(_) => Outcome::Link,
         _ => Outcome::Poisoned(Poison::Unsupported(format!("unexpected wasmi error: {e}"))),
     }
 }
