@@ -156,8 +156,11 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String]) -> Result<ScriptRepo
         } else if let Some(json) = l.strip_prefix("report ")
             && status.is_some_and(|s| s.success())
         {
-            return serde_json::from_str(json)
-                .map_err(|e| Crash { line, what: format!("the worker's report is unreadable: {e}"), before: Delta::default() });
+            return serde_json::from_str(json).map_err(|e| Crash {
+                line,
+                what: format!("the worker's report is unreadable: {e}"),
+                before: Delta::default(),
+            });
         }
     }
     let what = match status {
@@ -183,8 +186,13 @@ fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
             return format!("crashed: killed by {name} ({sig})");
         }
     }
-    let panic = stderr.lines().find(|l| l.contains("panicked")).unwrap_or("");
-    format!("crashed: exit status {status} {panic}")
+    // A panic: its location line and its message, the line after.
+    let lines: Vec<&str> = stderr.lines().collect();
+    let panic = match lines.iter().position(|l| l.contains("panicked")) {
+        Some(i) => format!(": {}", lines[i..(i + 2).min(lines.len())].join(" ")),
+        None => String::new(),
+    };
+    format!("crashed: {status}{panic}")
 }
 
 /// A crashed worker: find which engine crashes (the reference alone, or

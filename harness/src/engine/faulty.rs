@@ -1,0 +1,106 @@
+//! Engines that are wrong on purpose: the model with one fault injected.
+//! They exist to show that the comparison and the isolation can fail (the
+//! tests run them); no user run should name them.
+
+use super::model::ModelEngine;
+use super::{Engine, HostCall, ImportRef, InstNum, ModuleId, ObjectState, Observation, Outcome, Rejected, Val};
+use crate::limits::Limits;
+
+/// What goes wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Shows the first non-null table slot as null: a table write dropped.
+    DropTableWrite,
+    /// Returns every i32 result plus one.
+    WrongResult,
+    /// Aborts the process at the first invocation.
+    Abort,
+    /// Panics at the first invocation.
+    Panic,
+    /// Never returns from the first invocation.
+    Hang,
+}
+
+/// The faulty engines, by name.
+pub const NAMES: &[(&str, Fault)] = &[
+    ("faulty-drop-table-write", Fault::DropTableWrite),
+    ("faulty-wrong-result", Fault::WrongResult),
+    ("faulty-abort", Fault::Abort),
+    ("faulty-panic", Fault::Panic),
+    ("faulty-hang", Fault::Hang),
+];
+
+pub struct FaultyEngine {
+    inner: ModelEngine,
+    fault: Fault,
+    name: &'static str,
+}
+
+impl FaultyEngine {
+    pub fn new(name: &str, limits: Limits) -> Option<FaultyEngine> {
+        let &(name, fault) = NAMES.iter().find(|(n, _)| *n == name)?;
+        Some(FaultyEngine { inner: ModelEngine::new(limits), fault, name })
+    }
+}
+
+impl Engine for FaultyEngine {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, Rejected> {
+        self.inner.compile(bytes)
+    }
+
+    fn define(&mut self, name: &str, module: ModuleId) {
+        self.inner.define(name, module)
+    }
+
+    fn instantiate(&mut self, module: ModuleId, imports: &[ImportRef]) -> (Option<InstNum>, Outcome) {
+        self.inner.instantiate(module, imports)
+    }
+
+    fn invoke(&mut self, instance: InstNum, export: &str, args: &[Val]) -> Outcome {
+        match self.fault {
+            Fault::Abort => std::process::abort(),
+            Fault::Panic => panic!("faulty engine: a deliberate panic"),
+            Fault::Hang => loop {
+                std::thread::park();
+            },
+            _ => {}
+        }
+        match self.inner.invoke(instance, export, args) {
+            Outcome::Values(vals) if self.fault == Fault::WrongResult => Outcome::Values(
+                vals.into_iter()
+                    .map(|v| match v {
+                        Val::I32(x) => Val::I32(x.wrapping_add(1)),
+                        v => v,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    fn get_global(&mut self, instance: InstNum, export: &str) -> Outcome {
+        self.inner.get_global(instance, export)
+    }
+
+    fn observe(&mut self) -> Observation {
+        let mut obs = self.inner.observe();
+        if self.fault == Fault::DropTableWrite {
+            let slot = obs.objects.values_mut().find_map(|o| match o {
+                ObjectState::Table { elems } => elems.iter_mut().find(|v| matches!(v, Val::FuncRef(Some(_)))),
+                _ => None,
+            });
+            if let Some(v) = slot {
+                *v = Val::FuncRef(None);
+            }
+        }
+        obs
+    }
+
+    fn take_host_calls(&mut self) -> Vec<HostCall> {
+        self.inner.take_host_calls()
+    }
+}
