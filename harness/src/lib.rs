@@ -9,5 +9,6 @@ pub mod limits;
 pub mod report;
 pub mod scripts;
 pub mod spectest;
+pub mod trace;
 pub mod wast;
 pub mod worker;

@@ -32,6 +32,8 @@ enum Command {
         opts: Opts,
         script: String,
     },
+    /// Run one script on the model alone and print every reduction step.
+    Trace { script: String },
     /// Time the model against wasmi on the workloads in corpus/bench.
     Bench {
         /// Repetitions per workload and engine (the median is reported).
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Wast(args) => run(&args, false),
         Command::Run(args) => run(&args, true),
         Command::Replay { opts, script } => replay(&opts, &script),
+        Command::Trace { script } => trace(&script),
         Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
         Command::Worker { engines, script } => worker::worker_main(&script, &engines).map(|()| true),
     };
@@ -167,6 +170,13 @@ fn replay(opts: &Opts, script: &str) -> Result<bool, String> {
     let mut totals = Totals::default();
     totals.add(&r, &known);
     Ok(totals.ok())
+}
+
+fn trace(script: &str) -> Result<bool, String> {
+    let found = scripts::resolve(script)?;
+    let [s] = &found[..] else { return Err(format!("{script} is not one script")) };
+    print!("{}", lockstep::trace::trace_script(&s.name, &s.text));
+    Ok(true)
 }
 
 fn run_bench(reps: usize, only: Option<&str>) -> Result<bool, String> {

@@ -208,7 +208,8 @@ pub fn table(reports: &[ScriptReport], known: &Known) -> String {
     out.push('\n');
     for r in reports {
         let name = if r.name.len() > width { &r.name[r.name.len() - width..] } else { &r.name };
-        let checks = if r.failed.is_empty() { format!("{}", r.passed) } else { format!("{}!{}", r.passed, r.failed.len()) };
+        let checks =
+            if r.failed.is_empty() { format!("{}", r.passed) } else { format!("{}!{}", r.passed, r.failed.len()) };
         let _ = write!(out, "{name:<width$}  {checks:>7}");
         for (i, e) in engines.iter().enumerate() {
             let cell = if i == 0 {
@@ -219,7 +220,9 @@ pub fn table(reports: &[ScriptReport], known: &Known) -> String {
                     ([], None) => "agree".into(),
                     ([], Some(_)) => "poisoned".into(),
                     (ds, _) if ds.iter().all(|d| known.finding(&r.name, d).is_some()) => "known bug".into(),
-                    (ds, _) if ds.iter().any(|d| d.what.starts_with("crashed") || d.what.starts_with("did not finish")) => {
+                    (ds, _)
+                        if ds.iter().any(|d| d.what.starts_with("crashed") || d.what.starts_with("did not finish")) =>
+                    {
                         "CRASH".into()
                     }
                     (ds, _) => format!("DIVERGE ({})", ds.len()),

@@ -87,6 +87,26 @@ impl ModelEngine {
     pub fn store(&self) -> &Store {
         &self.store
     }
+
+    /// Starts recording every step ([`model::exec::TraceStep`]).
+    pub fn start_trace(&mut self) {
+        self.store.trace = Some(Vec::new());
+    }
+
+    /// The steps recorded since the last call.
+    pub fn take_trace(&mut self) -> Vec<model::exec::TraceStep> {
+        self.store.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// A function's label.
+    pub fn label(&self, f: FuncAddr) -> FuncLabel {
+        func_label(&self.store, &self.book.borrow(), f)
+    }
+
+    /// A value as every engine shows it.
+    pub fn val(&self, v: &Value) -> Val {
+        to_val(&self.store, &self.book.borrow(), v)
+    }
 }
 
 /// A `lockstep` host call: recorded with the observation at its entry.

@@ -12,6 +12,35 @@ pub use step::step;
 use crate::error::{Error, ExhaustionKind};
 use crate::runtime::{FuncAddr, Store, Value};
 
+/// One recorded step: the instruction about to be reduced, where, and the
+/// operands on top of the stack (at most three, the top last).
+#[derive(Clone, Debug)]
+pub struct TraceStep {
+    /// Frames on the call stack, counting re-entrant threads below.
+    pub depth: usize,
+    /// The function the instruction belongs to (`None`: instantiation code).
+    pub func: Option<FuncAddr>,
+    pub pc: crate::syntax::Pc,
+    pub instr: crate::syntax::Instr,
+    pub operands: Vec<Value>,
+}
+
+fn record(store: &mut Store, t: &Thread) {
+    let depth = store.depth + t.frames.len();
+    if let (Some(trace), Some(frame)) = (&mut store.trace, t.frames.last()) {
+        // The frame's operands start where its body's label was entered.
+        let base = t.labels.get(frame.labels as usize).map_or(frame.locals, |l| l.height) as usize;
+        let n = t.stack.len().saturating_sub(base).min(3);
+        trace.push(TraceStep {
+            depth,
+            func: frame.func,
+            pc: frame.pc,
+            instr: frame.code[frame.pc as usize],
+            operands: t.stack[t.stack.len() - n..].to_vec(),
+        });
+    }
+}
+
 /// Reduces `t` until it is done, under the store's step budget
 /// ([`crate::runtime::Policy::max_steps`]).
 pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
@@ -21,6 +50,9 @@ pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
             return Err(Error::Exhaustion(ExhaustionKind::Steps));
         }
         budget -= 1;
+        if store.trace.is_some() {
+            record(store, t);
+        }
         if let Status::Done(vals) = step(store, t)? {
             return Ok(vals);
         }

@@ -78,6 +78,9 @@ pub struct Store {
     /// the declared max): an embedder comparing with another implementation
     /// must know that a -1 came from a limit, not from the semantics.
     pub policy_refusals: u64,
+    /// When `Some`, every step of [`crate::exec::run`] is recorded here
+    /// (for traces; costs one branch per step when `None`).
+    pub trace: Option<Vec<crate::exec::TraceStep>>,
     /// Frames live across all threads: a host function that re-enters wasm
     /// runs a new thread on the same call stack budget.
     pub(crate) depth: usize,

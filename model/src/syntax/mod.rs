@@ -3,6 +3,7 @@
 
 pub mod instr;
 pub mod module;
+pub mod print;
 pub mod types;
 
 pub use instr::*;
