@@ -13,6 +13,7 @@
 //!   showing the same origin.
 
 pub mod book;
+pub mod faulty;
 pub mod model;
 pub mod wasmi;
 
@@ -145,6 +146,11 @@ pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>
     match name {
         "model" => Ok(Box::new(model::ModelEngine::new(limits))),
         "wasmi" => Ok(Box::new(wasmi::WasmiEngine::new(limits))),
+        // Engines wrong on purpose, for the harness's own tests.
+        other if other.starts_with("faulty-") => match faulty::FaultyEngine::new(other, limits) {
+            Some(e) => Ok(Box::new(e)),
+            None => Err(format!("no engine {other}")),
+        },
         other => Err(format!("no engine {other} (engines: {})", ALL.join(", "))),
     }
 }
