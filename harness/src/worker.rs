@@ -196,18 +196,9 @@ fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
 }
 
 /// A crashed worker: find which engine crashes (the reference alone, or
-/// the reference with each other engine) and report it as its divergence.
+/// the reference with each other engine), report it as that engine's
+/// divergence, and compare the others over the whole script without it.
 fn crashed(iso: &Isolation, script: &str, engines: &[String], crash: Crash) -> ScriptReport {
-    let Delta { passed, failed, skipped, divergences, poisoned } = crash.before;
-    let mut report = ScriptReport {
-        name: script.to_string(),
-        engines: engines.to_vec(),
-        passed,
-        failed,
-        skipped,
-        divergences,
-        poisoned,
-    };
     let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
     let directive = text.lines().nth(crash.line.saturating_sub(1)).unwrap_or("").trim().to_string();
     let mut culprits = Vec::new();
@@ -222,6 +213,19 @@ fn crashed(iso: &Isolation, script: &str, engines: &[String], crash: Crash) -> S
             }
         }
     }
+    let survivors: Vec<String> = engines.iter().filter(|e| !culprits.contains(e)).cloned().collect();
+    let rest = (survivors.len() > 1 && survivors.len() < engines.len() && !culprits.is_empty())
+        .then(|| spawn(iso, script, &survivors).ok())
+        .flatten();
+    let mut report = match rest {
+        // The engines that did not crash, compared over the whole script.
+        Some(r) => ScriptReport { engines: engines.to_vec(), ..r },
+        None => {
+            let Delta { passed, failed, skipped, divergences, poisoned } = crash.before;
+            let name = script.to_string();
+            ScriptReport { name, engines: engines.to_vec(), passed, failed, skipped, divergences, poisoned }
+        }
+    };
     if culprits.is_empty() {
         culprits.push(engines.join("+"));
     }

@@ -16,6 +16,7 @@ pub mod book;
 pub mod faulty;
 pub mod model;
 pub mod wasmi;
+pub mod wasmtime;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -139,13 +140,14 @@ pub enum ImportRef {
 }
 
 /// The engines this build has, by name; the first is the reference.
-pub const ALL: &[&str] = &["model", "wasmi"];
+pub const ALL: &[&str] = &["model", "wasmi", "wasmtime"];
 
 /// A fresh engine by name.
 pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>, String> {
     match name {
         "model" => Ok(Box::new(model::ModelEngine::new(limits))),
         "wasmi" => Ok(Box::new(wasmi::WasmiEngine::new(limits))),
+        "wasmtime" => Ok(Box::new(wasmtime::WasmtimeEngine::new(limits))),
         // Engines wrong on purpose, for the harness's own tests.
         other if other.starts_with("faulty-") => match faulty::FaultyEngine::new(other, limits) {
             Some(e) => Ok(Box::new(e)),
