@@ -699,6 +699,35 @@ const ALL_TRAPS: &[TrapKind] = &[
     TrapKind::Host,
 ];
 
+/// Expected results as WAT, e.g. `(i32.const 5) (f32.const nan:canonical)`.
 fn show_rets(rets: &[WastRet<'_>]) -> String {
-    format!("{rets:?}")
+    fn nan<T>(p: &NanPattern<T>, t: &str, bits: impl Fn(&T) -> String) -> String {
+        match p {
+            NanPattern::CanonicalNan => format!("({t}.const nan:canonical)"),
+            NanPattern::ArithmeticNan => format!("({t}.const nan:arithmetic)"),
+            NanPattern::Value(x) => format!("({t}.const {})", bits(x)),
+        }
+    }
+    fn one(r: &WastRetCore<'_>) -> String {
+        match r {
+            WastRetCore::I32(x) => format!("(i32.const {x})"),
+            WastRetCore::I64(x) => format!("(i64.const {x})"),
+            WastRetCore::F32(p) => nan(p, "f32", |x| format!("{}", f32::from_bits(x.bits))),
+            WastRetCore::F64(p) => nan(p, "f64", |x| format!("{}", f64::from_bits(x.bits))),
+            WastRetCore::RefNull(_) => "(ref.null)".into(),
+            WastRetCore::RefExtern(Some(x)) => format!("(ref.extern {x})"),
+            WastRetCore::RefExtern(None) => "(ref.extern)".into(),
+            WastRetCore::RefFunc(_) => "(ref.func)".into(),
+            WastRetCore::Either(alts) => format!("(either {})", alts.iter().map(one).collect::<Vec<_>>().join(" ")),
+            other => format!("{other:?}"),
+        }
+    }
+    let shown: Vec<String> = rets
+        .iter()
+        .map(|r| match r {
+            WastRet::Core(c) => one(c),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    if shown.is_empty() { "nothing".into() } else { shown.join(" ") }
 }
