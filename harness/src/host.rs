@@ -42,6 +42,7 @@ pub struct LinkState {
     slots: HashMap<FuncLabel, u32>,
 }
 
+// ANCHOR: link_host
 /// What the host functions need from an engine, while wasm is running.
 pub trait LinkHost {
     /// An engine's handle on an external value.
@@ -66,6 +67,7 @@ pub trait LinkHost {
     /// `table.grow` by one slot holding `func`: the old size, or `None`.
     fn table_grow(&mut self, table: &Self::Extern, func: &Self::Extern) -> Option<u32>;
 }
+// ANCHOR_END: link_host
 
 /// Runs host function `name` with `args`. `Err` carries a poison that must
 /// end the caller's run (the model or engine ran out of something while
@@ -109,6 +111,7 @@ fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<i32, Outcome> {
     }
 }
 
+// ANCHOR: dlsym
 fn dlsym<H: LinkHost>(h: &mut H, handle: u32, ptr: u32, len: u32) -> i32 {
     let Some(Some(instance)) = h.with_link_state(|s| s.handles.get(handle as usize).copied()) else { return -1 };
     let Some(name) = read_name(h, ptr, len) else { return -1 };
@@ -127,6 +130,7 @@ fn dlsym<H: LinkHost>(h: &mut H, handle: u32, ptr: u32, len: u32) -> i32 {
         None => -1,
     }
 }
+// ANCHOR_END: dlsym
 
 fn dlclose<H: LinkHost>(h: &mut H, handle: u32) -> i32 {
     h.with_link_state(|s| match s.handles.get_mut(handle as usize) {

@@ -49,7 +49,32 @@ enum Command {
     Worker {
         #[arg(long, value_delimiter = ',')]
         engines: Vec<String>,
+        /// Read scripts from stdin, one JSON string per line (for `fuzz`).
+        #[arg(long)]
+        stream: bool,
         script: String,
+    },
+    /// A fuzzing campaign on this machine: generated linking scenarios run in
+    /// lockstep; divergences minimised, deduplicated and saved as .wast.
+    Fuzz {
+        /// How long to run.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// The campaign's seed: case N of seed S is always the same script.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Parallel jobs, each with its own worker process.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Where findings go.
+        #[arg(long, default_value = "fuzz-findings")]
+        out: String,
+        /// `scenario`, `pair` or `both`.
+        #[arg(long, default_value = "both")]
+        generator: String,
+        /// Engines, the reference first.
+        #[arg(long, default_value = "model,wasmi,wasmtime", value_delimiter = ',')]
+        engines: Vec<String>,
     },
 }
 
@@ -87,7 +112,11 @@ fn main() -> ExitCode {
         Command::Replay { opts, script } => replay(&opts, &script),
         Command::Trace { script } => trace(&script),
         Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
-        Command::Worker { engines, script } => worker::worker_main(&script, &engines).map(|()| true),
+        Command::Worker { engines, stream: true, .. } => worker::stream_main(&engines).map(|()| true),
+        Command::Worker { engines, script, .. } => worker::worker_main(&script, &engines).map(|()| true),
+        Command::Fuzz { seconds, seed, jobs, out, generator, engines } => {
+            fuzz(seconds, seed, jobs, &out, &generator, engines)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -170,6 +199,56 @@ fn replay(opts: &Opts, script: &str) -> Result<bool, String> {
     let mut totals = Totals::default();
     totals.add(&r, &known);
     Ok(totals.ok())
+}
+
+fn fuzz(
+    seconds: u64,
+    seed: u64,
+    jobs: usize,
+    out: &str,
+    generator: &str,
+    engines: Vec<String>,
+) -> Result<bool, String> {
+    use lockstep::campaign::{self, Generator, Options};
+    let generator = match generator {
+        "scenario" => Generator::Scenario,
+        "pair" => Generator::Pair,
+        "both" => Generator::Both,
+        other => return Err(format!("no generator {other} (scenario, pair, both)")),
+    };
+    for e in &engines {
+        engine::make(e, Default::default())?;
+    }
+    let opts =
+        Options { seconds, seed, jobs, out: out.into(), engines, generator, case_timeout: Duration::from_secs(60) };
+    let mut last = 0.0;
+    let stats = campaign::run(&opts, &mut |s, t| {
+        if t - last >= 1.0 {
+            last = t;
+            eprint!(
+                "\r[{t:>5.0}s] {} cases ({:.0}/s): {} agree, {} poisoned, {} diverged ({} known), {} findings  ",
+                s.cases,
+                s.cases as f64 / t.max(0.001),
+                s.agree,
+                s.poisoned,
+                s.diverged,
+                s.known,
+                s.findings
+            );
+            let _ = std::io::stderr().flush();
+        }
+    })?;
+    eprintln!();
+    println!("events: {}", stats.events);
+    println!(
+        "time: {:.1}s generating, {:.1}s running (in workers, summed over jobs)",
+        stats.generate_secs, stats.run_secs
+    );
+    println!(
+        "fuzz: {} cases, {} agree, {} poisoned, {} diverged, {} findings",
+        stats.cases, stats.agree, stats.poisoned, stats.diverged, stats.findings
+    );
+    Ok(true)
 }
 
 fn trace(script: &str) -> Result<bool, String> {

@@ -41,6 +41,22 @@ pub fn worker_main(script: &str, engines: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs in a streaming worker: scripts come in on stdin, one per line as a
+/// JSON string; each one's report goes out as `report {json}`. Fresh engines
+/// per script; the process lives for many, which is what makes a campaign fast.
+pub fn stream_main(engines: &[String]) -> Result<(), String> {
+    let limits = Limits::default();
+    for line in std::io::stdin().lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        let text: String = serde_json::from_str(&line).map_err(|e| format!("bad case: {e}"))?;
+        let fresh = engines.iter().map(|e| engine::make(e, limits)).collect::<Result<Vec<_>, _>>()?;
+        let report = crate::wast::run_script("case", &text, fresh);
+        println!("report {}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+    }
+    Ok(())
+}
+
 /// What a script found between two steps.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Delta {

@@ -142,6 +142,7 @@ pub enum ImportRef {
 /// The engines this build has, by name; the first is the reference.
 pub const ALL: &[&str] = &["model", "wasmi", "wasmtime"];
 
+// ANCHOR: make
 /// A fresh engine by name.
 pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>, String> {
     match name {
@@ -156,10 +157,12 @@ pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>
         other => Err(format!("no engine {other} (engines: {})", ALL.join(", "))),
     }
 }
+// ANCHOR_END: make
 
 /// A compiled module, by the engine's own numbering (in compile order).
 pub type ModuleId = usize;
 
+// ANCHOR: engine_trait
 /// One engine: the model, wasmi, wasmtime. Adapters are thin: each keeps
 /// its store, maps its errors to [`Outcome`] in one function, and labels
 /// what it shows (see the module doc).
@@ -189,6 +192,7 @@ pub trait Engine {
     /// The host calls made since the last call of this.
     fn take_host_calls(&mut self) -> Vec<HostCall>;
 }
+// ANCHOR_END: engine_trait
 
 impl fmt::Display for FuncLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -329,6 +329,7 @@ fn set_fuel(store: &mut impl AsContextMut<Data = Data>) {
     store.as_context_mut().set_fuel(fuel).expect("fuel is enabled");
 }
 
+// ANCHOR: wasmi_outcome
 /// The one place where wasmi's errors become outcomes.
 fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: &wasmi::Error) -> Outcome {
     let mut ctx = store.as_context_mut();
@@ -371,6 +372,7 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
         _ => Outcome::Poisoned(Poison::Unsupported(format!("unexpected wasmi error: {e}"))),
     }
 }
+// ANCHOR_END: wasmi_outcome
 
 /// The label of a function: call it with the probe on.
 fn label_of(store: &mut impl AsContextMut<Data = Data>, f: &Func) -> FuncLabel {

@@ -96,8 +96,12 @@ impl wasmtime::ResourceLimiter for Limiter {
     }
 }
 
-impl WasmtimeEngine {
-    pub fn new(limits: Limits) -> WasmtimeEngine {
+/// The one wasmtime engine of this process. Creating an engine is costly
+/// (it sets up the compiler and signal handling), and its configuration does
+/// not depend on the script: every script gets a fresh store on it.
+fn shared_engine() -> &'static wasmtime::Engine {
+    static ENGINE: std::sync::OnceLock<wasmtime::Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
         use wasmtime::WasmFeatures as F;
         let mut config = wasmtime::Config::new();
         // Wasm 2.0 without SIMD: what the model has. One mask turns off every
@@ -119,7 +123,13 @@ impl WasmtimeEngine {
         config.collector(wasmtime::Collector::DeferredReferenceCounting);
         // Traps are compared by class: no backtrace to capture for each.
         config.wasm_backtrace_max_frames(None);
-        let engine = wasmtime::Engine::new(&config).expect("a valid wasmtime configuration");
+        wasmtime::Engine::new(&config).expect("a valid wasmtime configuration")
+    })
+}
+
+impl WasmtimeEngine {
+    pub fn new(limits: Limits) -> WasmtimeEngine {
+        let engine = shared_engine();
         let data = Data {
             book: Book::default(),
             modules: Vec::new(),
@@ -131,7 +141,7 @@ impl WasmtimeEngine {
             limiter: Limiter { limits, refusals: 0 },
             poison: None,
         };
-        let mut store = Store::new(&engine, data);
+        let mut store = Store::new(engine, data);
         store.limiter(|d| &mut d.limiter);
         let on =
             Global::new(&mut store, GlobalType::new(WValType::I32, Mutability::Var), WVal::I32(0)).expect("probe flag");

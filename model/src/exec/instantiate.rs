@@ -18,6 +18,7 @@ use crate::exec::{run, step};
 use crate::runtime::*;
 use crate::syntax::*;
 
+// ANCHOR: instantiate
 /// `instantiate(S, module, externval*)` (§4.5.4). `module` must be valid.
 /// On success, the new instance's address; on a trap during initialisation
 /// the instance exists all the same, at the store's last module address.
@@ -31,6 +32,7 @@ pub fn instantiate(s: &mut Store, module: &Module, externvals: &[ExternVal]) -> 
     run(s, &mut t)?;
     Ok(m)
 }
+// ANCHOR_END: instantiate
 
 /// §4.5.4 steps 3–4: every external value must match its import's type
 /// (§4.5.2 "Import Subtyping"). Tables and memories are matched by their
@@ -52,6 +54,7 @@ pub fn match_imports(s: &Store, module: &Module, externvals: &[ExternVal]) -> Re
     Ok(())
 }
 
+// ANCHOR: extern_matches
 /// §4.5.2 "External Typing" of `ev`, then "Import Subtyping" against `desc`.
 fn extern_matches(s: &Store, module: &Module, desc: &ImportDesc, ev: ExternVal) -> Result<(), String> {
     match (desc, ev) {
@@ -84,6 +87,7 @@ fn extern_matches(s: &Store, module: &Module, desc: &ImportDesc, ev: ExternVal) 
         (desc, ev) => Err(format!("{ev:?} supplied for a {} import", kind(desc))),
     }
 }
+// ANCHOR_END: extern_matches
 
 fn kind(desc: &ImportDesc) -> &'static str {
     match desc {
@@ -184,6 +188,7 @@ pub fn eval_const(s: &mut Store, m: ModuleAddr, expr: &[Instr]) -> Result<Value,
     }
 }
 
+// ANCHOR: init_sequence
 /// §4.5.4 steps 12–15 as one instruction sequence: for each active element
 /// segment `i`, its offset, `i32.const 0`, `i32.const n`, `table.init x i`,
 /// `elem.drop i`; `elem.drop i` for each declarative one; the same with
@@ -220,3 +225,4 @@ pub fn init_sequence(module: &Module) -> Vec<Instr> {
     code.push(Instr::End);
     code
 }
+// ANCHOR_END: init_sequence

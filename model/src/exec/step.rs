@@ -14,6 +14,7 @@ use crate::runtime::{
 };
 use crate::syntax::*;
 
+// ANCHOR: step
 /// Reduces the thread once. `Ok(Status::Done(vals))` when the outermost frame
 /// has returned; an error ends the thread (its frames are discarded, the store
 /// keeps every effect so far).
@@ -99,6 +100,7 @@ pub fn step(store: &mut Store, t: &mut Thread) -> Result<Status, Error> {
     }
     Ok(Status::Running)
 }
+// ANCHOR_END: step
 
 #[inline(always)]
 fn table_addr(s: &Store, m: ModuleAddr, x: TableIdx) -> TableAddr {
@@ -264,6 +266,7 @@ fn table_size(s: &Store, t: &mut Thread, a: TableAddr) {
     t.push(Value::I32(s[a].elem.len() as u32));
 }
 
+// ANCHOR: table_grow
 /// §4.4.6 "table.grow x": the old size, or -1 when growth fails (which it
 /// may do at any time: here, as the store's policy decides).
 fn table_grow(s: &mut Store, t: &mut Thread, a: TableAddr) {
@@ -272,6 +275,7 @@ fn table_grow(s: &mut Store, t: &mut Thread, a: TableAddr) {
     let r = s.grow_table(a, n, init).map_or(-1i32 as u32, |old| old);
     t.push(Value::I32(r));
 }
+// ANCHOR_END: table_grow
 
 /// §4.4.6 "table.fill x": checks bounds once, then writes slot by slot (the
 /// spec's rule recurses through `table.set`; the effect is the same, as the
@@ -306,6 +310,7 @@ fn table_copy(s: &mut Store, t: &mut Thread, dst: TableAddr, src: TableAddr) -> 
     Ok(())
 }
 
+// ANCHOR: table_init
 /// §4.4.6 "table.init x y": bounds of both the segment and the table are
 /// checked before any write.
 fn table_init(s: &mut Store, t: &mut Thread, ta: TableAddr, ea: ElemAddr) -> Result<(), TrapKind> {
@@ -319,6 +324,7 @@ fn table_init(s: &mut Store, t: &mut Thread, ta: TableAddr, ea: ElemAddr) -> Res
     s[ta].elem[di..di + n].copy_from_slice(&vals);
     Ok(())
 }
+// ANCHOR_END: table_init
 
 /// §4.4.6 "elem.drop x": the segment becomes empty.
 fn elem_drop(s: &mut Store, a: ElemAddr) {
@@ -589,6 +595,7 @@ pub fn call(s: &mut Store, t: &mut Thread, a: FuncAddr) -> Result<Status, Error>
     }
 }
 
+// ANCHOR: call_host
 /// §4.4.10.3 "Host Functions": the host runs with the store, and may itself
 /// allocate, instantiate and invoke; its results must have the function's
 /// result types. Its own re-entrant threads count towards the call depth.
@@ -610,7 +617,9 @@ fn call_host(s: &mut Store, t: &mut Thread, a: FuncAddr) -> Result<Status, Error
     t.stack.extend(results);
     if t.frames.is_empty() { Ok(Status::Done(std::mem::take(&mut t.stack))) } else { Ok(Status::Running) }
 }
+// ANCHOR_END: call_host
 
+// ANCHOR: call_indirect_target
 /// §4.4.8 "call_indirect x y": the function in slot `i` of the table, if the
 /// slot exists, is not null, and holds a function of exactly type `ft`
 /// (structural equality, whichever module defined either type).
@@ -627,3 +636,4 @@ fn call_indirect_target(s: &Store, t: &mut Thread, ta: TableAddr, ft: &FuncType)
     }
     Ok(a)
 }
+// ANCHOR_END: call_indirect_target

@@ -62,6 +62,7 @@ addresses! {
 /// The size of a memory page (§4.2.8): 64 KiB.
 pub const PAGE_SIZE: usize = 65536;
 
+// ANCHOR: store
 /// The store (§4.2.3): every instance ever allocated.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -85,6 +86,7 @@ pub struct Store {
     /// runs a new thread on the same call stack budget.
     pub(crate) depth: usize,
 }
+// ANCHOR_END: store
 
 /// The choices an implementation makes where the spec lets it (explicit
 /// nondeterminism): when growth fails, and how deep and how long it may run.
@@ -198,6 +200,7 @@ pub struct ExportInst {
     pub value: ExternVal,
 }
 
+// ANCHOR: module_inst
 /// Module instances (§4.2.5): addresses only.
 #[derive(Clone, Debug, Default)]
 pub struct ModuleInst {
@@ -210,6 +213,7 @@ pub struct ModuleInst {
     pub dataaddrs: Vec<DataAddr>,
     pub exports: Vec<ExportInst>,
 }
+// ANCHOR_END: module_inst
 
 /// Allocation (§4.5.3): each function appends one instance and returns its
 /// address, the old length.
@@ -226,11 +230,13 @@ impl Store {
         FuncAddr(self.funcs.len() as u32 - 1)
     }
 
+    // ANCHOR: alloc_table
     /// §4.5.3.3 "Tables": every slot holds `init`.
     pub fn alloc_table(&mut self, ty: TableType, init: Ref) -> TableAddr {
         self.tables.push(TableInst { ty, elem: vec![init; ty.limits.min as usize] });
         TableAddr(self.tables.len() as u32 - 1)
     }
+    // ANCHOR_END: alloc_table
 
     /// §4.5.3.4 "Memories": zeroed pages.
     pub fn alloc_mem(&mut self, ty: MemType) -> MemAddr {
@@ -262,6 +268,7 @@ impl Store {
         ModuleAddr(self.modules.len() as u32 - 1)
     }
 
+    // ANCHOR: grow_table
     /// §4.5.3.8 "Growing tables": `n` more slots holding `init`, or `None`
     /// when growth fails. It fails past the table's max (or 2^32-1) as the spec
     /// demands, and past the store's cap ([`Policy::max_table_elems`]), which
@@ -283,6 +290,7 @@ impl Store {
         table.ty.limits.min = new;
         Some(old)
     }
+    // ANCHOR_END: grow_table
 
     /// §4.5.3.9 "Growing memories": `n` more zeroed pages, or `None` when
     /// growth fails: past the max (or 65536 pages), or past the store's cap.
@@ -305,6 +313,7 @@ impl Store {
     }
 }
 
+// ANCHOR: current_type
 impl TableInst {
     /// The table's current type: its limits' min is its current length. Import
     /// matching compares against this, not the type it was declared with.
@@ -312,6 +321,7 @@ impl TableInst {
         self.ty
     }
 }
+// ANCHOR_END: current_type
 
 impl MemInst {
     pub fn pages(&self) -> u32 {
@@ -319,6 +329,7 @@ impl MemInst {
     }
 }
 
+// ANCHOR: limits_match
 /// Limits matching (§4.5.2.x "Limits"): `{min n1, max m1?}` matches
 /// `{min n2, max m2?}` iff n1 ≥ n2 and, if m2 is present, m1 is too and m1 ≤ m2.
 pub fn limits_match(actual: Limits, expected: Limits) -> bool {
@@ -329,3 +340,4 @@ pub fn limits_match(actual: Limits, expected: Limits) -> bool {
             (None, Some(_)) => false,
         }
 }
+// ANCHOR_END: limits_match

@@ -1,0 +1,384 @@
+//! `lockstep fuzz`: a campaign on one machine. Each job owns a persistent
+//! worker process (`lockstep worker --stream`) and feeds it generated
+//! scenarios, one `.wast` script per case; a worker that crashes or hangs
+//! is replaced, and the case it was running is a finding. Divergences are
+//! minimised (steps first, by removing directives while the signature
+//! stays), deduplicated by signature, and saved atomically into the output
+//! folder as `.wast` + `.json` the moment they are found, so a campaign
+//! killed mid-run loses nothing it had found.
+//!
+//! Past one machine, run the libFuzzer targets in `fuzz/` with `-fork`
+//! (see `fuzz/README.md`); this command is the stable-Rust campaign.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arbitrary::Unstructured;
+use serde::Serialize;
+
+use crate::r#gen::{self, Events};
+use crate::wast::{Divergence, ScriptReport};
+use crate::worker::{self, Isolation};
+
+/// Which generator makes the cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generator {
+    /// The linking-aware scenario generator ([`gen::scenario`](crate::r#gen::scenario)), swarm-configured.
+    Scenario,
+    /// wasm-smith main/side pairs ([`gen::smith_pair`](crate::r#gen::smith_pair)).
+    Pair,
+    /// Alternating, case by case.
+    Both,
+}
+
+/// A campaign's settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub seconds: u64,
+    pub seed: u64,
+    pub jobs: usize,
+    pub out: PathBuf,
+    pub engines: Vec<String>,
+    pub generator: Generator,
+    /// A case that runs longer than this is a hang.
+    pub case_timeout: Duration,
+}
+
+/// A campaign's running totals.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Stats {
+    pub cases: u64,
+    pub agree: u64,
+    pub poisoned: u64,
+    pub diverged: u64,
+    /// Divergences that are a known finding (not saved again).
+    pub known: u64,
+    pub findings: u64,
+    /// Seconds spent generating cases, and running them (worker side).
+    pub generate_secs: f64,
+    pub run_secs: f64,
+    #[serde(skip)]
+    pub events: Events,
+}
+
+/// The bytes of case `n` of a campaign seeded with `seed` (SplitMix64): a
+/// case is reproducible from `(seed, n)` alone.
+pub fn case_bytes(seed: u64, n: u64, len: usize) -> Vec<u8> {
+    let mut x = seed ^ n.wrapping_mul(0xd1b5_4a32_d192_ed03);
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) as u8
+        })
+        .collect()
+}
+
+/// A generated case: its script, its events, and from which line on a
+/// function left behind by a failed instantiation is in main's table.
+pub struct Case {
+    pub text: String,
+    pub events: Events,
+    pub left_behind_from: Option<usize>,
+}
+
+/// Case `n` as a script, with its events.
+pub fn case(generator: Generator, seed: u64, n: u64) -> Option<Case> {
+    let data = case_bytes(seed, n, 4096);
+    let mut u = Unstructured::new(&data);
+    let pair = match generator {
+        Generator::Scenario => false,
+        Generator::Pair => true,
+        Generator::Both => n % 2 == 1,
+    };
+    let scenario = if pair {
+        r#gen::smith_pair(&mut u, &r#gen::PairConfig::default()).ok()?
+    } else {
+        let cfg = r#gen::Config::swarm(&mut u).ok()?;
+        r#gen::scenario(&mut u, &cfg).ok()?
+    };
+    let text = format!(";; case {n} of seed {seed}\n{}", scenario.to_wast());
+    // One line was added above the generator's script.
+    let left_behind_from = scenario.first_left_behind_line().map(|l| l + 1);
+    Some(Case { text, events: scenario.events(), left_behind_from })
+}
+
+/// Whether a divergence is the known wasmi crash
+/// (`corpus/findings/wasmi-failed-instance-imported-global.wast`): wasmi
+/// crashes once a function that a failed instantiation left in a table is
+/// called, which the harness's probe does at the next observation.
+pub fn is_known(d: &Divergence, case: &Case) -> bool {
+    d.engine == "wasmi" && d.what.starts_with("crashed") && case.left_behind_from.is_some_and(|l| d.line >= l)
+}
+
+/// What makes two divergences the same finding: the engine, what kind of
+/// difference, and its first line with every number blanked.
+pub fn signature(d: &Divergence) -> String {
+    let first = d.what.lines().next().unwrap_or("");
+    let blanked: String = first.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+    let directive = d.directive.trim_start_matches('(').split_whitespace().next().unwrap_or("");
+    format!("{} | {directive} | {blanked}", d.engine)
+}
+
+/// A persistent worker: cases in on stdin, reports out on stdout.
+struct Streamer {
+    child: Child,
+    stdin: ChildStdin,
+    replies: mpsc::Receiver<String>,
+}
+
+impl Streamer {
+    fn start(exe: &Path, engines: &[String]) -> std::io::Result<Streamer> {
+        let mut child = Command::new(exe)
+            .args(["worker", "--stream", "--engines", &engines.join(","), "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout: ChildStdout = child.stdout.take().expect("piped");
+        let (tx, replies) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(json) = line.strip_prefix("report ")
+                    && tx.send(json.to_string()).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        Ok(Streamer { child, stdin, replies })
+    }
+
+    /// Runs one case; `None` if the worker died or hung on it.
+    fn run(&mut self, text: &str, timeout: Duration) -> Option<ScriptReport> {
+        let line = serde_json::to_string(text).expect("a string serialises");
+        writeln!(self.stdin, "{line}").ok()?;
+        self.stdin.flush().ok()?;
+        let reply = self.replies.recv_timeout(timeout).ok()?;
+        serde_json::from_str(&reply).ok()
+    }
+}
+
+impl Drop for Streamer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a campaign, calling `progress` about once a second.
+pub fn run(opts: &Options, progress: &mut dyn FnMut(&Stats, f64)) -> Result<Stats, String> {
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    let iso = Isolation::this_exe(opts.case_timeout)?;
+    let shared = Arc::new(Mutex::new((Stats::default(), HashSet::<String>::new())));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(opts.seconds);
+    let mut handles = Vec::new();
+    for job in 0..opts.jobs.max(1) {
+        let (opts, iso, shared) = (opts.clone(), iso.clone(), shared.clone());
+        handles.push(std::thread::spawn(move || job_loop(job as u64, &opts, &iso, &shared, deadline)));
+    }
+    while handles.iter().any(|h| !h.is_finished()) {
+        std::thread::sleep(Duration::from_millis(250));
+        let stats = shared.lock().expect("stats lock").0.clone();
+        progress(&stats, start.elapsed().as_secs_f64());
+    }
+    for h in handles {
+        h.join().map_err(|_| "a campaign job panicked".to_string())??;
+    }
+    let stats = shared.lock().expect("stats lock").0.clone();
+    Ok(stats)
+}
+
+type Shared = Mutex<(Stats, HashSet<String>)>;
+
+fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline: Instant) -> Result<(), String> {
+    let mut streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot start a worker: {e}"))?;
+    let mut n = job;
+    while Instant::now() < deadline {
+        let t0 = Instant::now();
+        let Some(this) = case(opts.generator, opts.seed, n) else {
+            n += opts.jobs as u64;
+            continue;
+        };
+        let text = &this.text;
+        let generated = t0.elapsed().as_secs_f64();
+        let report = match streamer.run(&text, opts.case_timeout) {
+            Some(r) => r,
+            None => {
+                // Crashed or hung: the isolated runner places and attributes it.
+                streamer =
+                    Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot restart a worker: {e}"))?;
+                let path = opts.out.join(format!(".case-{job}.wast"));
+                std::fs::write(&path, text).map_err(|e| e.to_string())?;
+                let r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
+                let _ = std::fs::remove_file(&path);
+                r
+            }
+        };
+        let ran = t0.elapsed().as_secs_f64() - generated;
+        let new_signature = {
+            let mut guard = shared.lock().expect("stats lock");
+            let (stats, seen) = &mut *guard;
+            stats.cases += 1;
+            stats.generate_secs += generated;
+            stats.run_secs += ran;
+            stats.events.add(&this.events);
+            match (&report.divergences[..], &report.poisoned) {
+                ([], None) => {
+                    stats.agree += 1;
+                    None
+                }
+                ([], Some(_)) => {
+                    stats.poisoned += 1;
+                    None
+                }
+                (ds, _) => {
+                    stats.diverged += 1;
+                    match ds.iter().find(|d| !is_known(d, &this)) {
+                        None => {
+                            stats.known += 1;
+                            None
+                        }
+                        Some(d) => {
+                            let sig = signature(d);
+                            seen.insert(sig.clone()).then_some(sig)
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(sig) = new_signature {
+            save_finding(opts, iso, job, text, &report, &sig)?;
+            shared.lock().expect("stats lock").0.findings += 1;
+        }
+        n += opts.jobs as u64;
+    }
+    Ok(())
+}
+
+/// Minimises a diverging script and saves it, atomically, as
+/// `finding-<hash>.wast` and `.json` in the output folder.
+fn save_finding(
+    opts: &Options,
+    iso: &Isolation,
+    job: u64,
+    text: &str,
+    report: &ScriptReport,
+    sig: &str,
+) -> Result<(), String> {
+    let scratch = opts.out.join(format!(".minimise-{job}.wast"));
+    let same = |candidate: &str| -> bool {
+        if std::fs::write(&scratch, candidate).is_err() {
+            return false;
+        }
+        let r = worker::run_isolated(iso, &scratch.display().to_string(), &opts.engines);
+        r.divergences.first().is_some_and(|d| signature(d) == sig)
+    };
+    let minimal = minimise(text, &same);
+    let _ = std::fs::remove_file(&scratch);
+    let r = worker::run_isolated(iso, &write_tmp(&opts.out, job, &minimal)?, &opts.engines);
+    let name = format!("finding-{:016x}", fxhash(sig));
+    let header = format!(";; finding: {sig}\n;; replay: lockstep replay --engines {} FILE\n", opts.engines.join(","));
+    atomic_write(&opts.out.join(format!("{name}.wast")), &format!("{header}{minimal}"))?;
+    let json = serde_json::json!({
+        "signature": sig,
+        "original": report,
+        "minimised": r,
+    });
+    atomic_write(
+        &opts.out.join(format!("{name}.json")),
+        &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
+    )?;
+    let _ = std::fs::remove_file(opts.out.join(format!(".min-{job}.wast")));
+    Ok(())
+}
+
+fn write_tmp(dir: &Path, job: u64, text: &str) -> Result<String, String> {
+    let path = dir.join(format!(".min-{job}.wast"));
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    Ok(path.display().to_string())
+}
+
+fn atomic_write(path: &Path, contents: &str) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Removes directives one at a time, from the last to the first, keeping a
+/// removal whenever `still` holds for what is left.
+pub fn minimise(text: &str, still: &dyn Fn(&str) -> bool) -> String {
+    let mut pieces = directives(text);
+    let mut i = pieces.len();
+    while i > 0 {
+        i -= 1;
+        let candidate: String = pieces.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| p.as_str()).collect();
+        if still(&candidate) {
+            pieces.remove(i);
+        }
+    }
+    pieces.concat()
+}
+
+/// A script's top-level directives as source text, each with its line break.
+fn directives(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, None);
+    let mut in_string = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => in_string = !in_string,
+            '\\' if in_string => {
+                chars.next();
+            }
+            ';' if !in_string && chars.peek().is_some_and(|&(_, n)| n == ';') => {
+                // A line comment: skip to its end.
+                for (_, n) in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' if !in_string && chars.peek().is_some_and(|&(_, n)| n == ';') => {
+                // A block comment `(; … ;)`: skip it.
+                let mut prev = ' ';
+                for (_, n) in chars.by_ref() {
+                    if prev == ';' && n == ')' {
+                        break;
+                    }
+                    prev = n;
+                }
+            }
+            '(' if !in_string => {
+                if depth == 0 {
+                    start = Some(i);
+                }
+                depth += 1;
+            }
+            ')' if !in_string => {
+                depth -= 1;
+                if depth == 0
+                    && let Some(s) = start.take()
+                {
+                    out.push(format!("{}\n", &text[s..=i]));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

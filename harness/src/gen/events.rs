@@ -1,0 +1,96 @@
+//! How often each linking event occurs in a generated scenario: what a
+//! campaign prints, so that an event the generator never produces shows up
+//! as a zero (DESIGN §6: check your event statistics).
+
+use std::fmt;
+
+/// One source of truth: every event kind, its field and what it counts.
+macro_rules! events {
+    ($($(#[doc = $doc:literal])+ $field:ident,)*) => {
+        /// Counts of the linking events of a scenario, by kind. An event is
+        /// counted when the generator emits a step that makes it happen (in
+        /// the reference semantics, as the generator predicts them).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct Events {
+            $($(#[doc = $doc])+ pub $field: u32,)*
+        }
+
+        impl Events {
+            /// Every event kind by name, with its count, in declaration order.
+            pub fn counts(&self) -> Vec<(&'static str, u32)> {
+                vec![$((stringify!($field), self.$field),)*]
+            }
+
+            /// Adds `other`'s counts to these.
+            pub fn add(&mut self, other: &Events) {
+                $(self.$field += other.$field;)*
+            }
+        }
+    };
+}
+
+events! {
+    /// `lockstep.dlopen` called by wasm (main's `open`).
+    dlopen,
+    /// A dlopen that returns -1: unknown name, link error or failed instantiation.
+    dlopen_failed,
+    /// `lockstep.dlsym` called by wasm.
+    dlsym,
+    /// A dlsym that returns the slot it gave before (no growth).
+    dlsym_reuse,
+    /// `lockstep.dlclose` called by wasm.
+    dlclose,
+    /// A side instantiated by the script: `(module instance …)` or a plain `(module …)`.
+    script_instantiation,
+    /// `table.grow` by wasm (main or a side) on main's table while a side shares it.
+    table_grow_shared,
+    /// `table.set` on the shared table, by main or a side.
+    table_set_shared,
+    /// `table.fill` on the shared table.
+    table_fill_shared,
+    /// `table.copy` within the shared table.
+    table_copy_shared,
+    /// `table.init` of a passive segment into the shared table.
+    table_init_shared,
+    /// `elem.drop` of a passive segment (main's or a side's).
+    elem_drop,
+    /// `memory.grow` on main's memory while a side shares it.
+    memory_grow_shared,
+    /// A read of the shared memory or table by another instance than the writer
+    /// (a side reading main's, main reading what a side wrote).
+    cross_instance_read,
+    /// An element or data segment whose offset is an imported global, run at instantiation.
+    segment_at_imported_global,
+    /// A `ref.func` of an imported function (main's) in a side's element segment.
+    ref_func_import_in_segment,
+    /// An instantiation that traps part-way (segment out of bounds, start trap).
+    failed_instantiation,
+    /// A call into a function that a failed instantiation left in the table.
+    call_left_behind,
+    /// A type-correct `call_indirect` from main into a slot a side wrote.
+    call_indirect_side,
+    /// A `call_indirect` whose type does not match the slot's function.
+    call_indirect_mismatch,
+    /// A `call_indirect` into a null slot or past the table's end.
+    call_indirect_null_or_oob,
+    /// A JIT-patch side: its start grows the table, `table.init`s its code and
+    /// stores the new slot indices into main's memory.
+    jit_patch,
+    /// A call through a function pointer that a JIT patch stored.
+    call_through_patched_pointer,
+    /// An instantiation that fails to link (§4.5.3): incompatible limits, missing export, wrong type.
+    link_error,
+    /// A side writes main's exported mutable global.
+    mutable_global_write,
+}
+
+impl fmt::Display for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts = self.counts();
+        let width = counts.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        for (name, count) in counts {
+            writeln!(f, "{name:width$}  {count}")?;
+        }
+        Ok(())
+    }
+}
