@@ -157,6 +157,10 @@ proptest! {
         // build: fewer modules per case keep the property within its time.
         cfg.max_steps = cfg.max_steps.min(30);
         cfg.max_sides = cfg.max_sides.min(6);
+        // A known wasmtime bug: its copy-on-write memory image shows a
+        // side's own data segments before a trapping element segment
+        // (corpus/findings/wasmtime-data-before-trapping-elem.wast).
+        cfg.own_memory = false;
         agree(&generate::scenario(&mut u, &cfg).expect("the generator takes any input"))?;
     }
 
@@ -212,60 +216,4 @@ fn wasmi_in_workers_shows_only_the_known_crash() {
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("wasmi: {known} known crashes in 8 scenarios");
     assert!(unknown.is_empty(), "{}", unknown.join("\n\n"));
-}
-
-#[test]
-#[ignore]
-fn tmp_many_seeds() {
-    let mut bad = 0;
-    for seed in 10_000..14_000u64 {
-        let data = bytes(seed);
-        for (what, s) in [("d", scenario(&data, &Config::default())), ("s", swarm_scenario(&data))] {
-            let text = s.to_wast();
-            let r = run(&["model"], "x.wast", &text);
-            if !r.failed.is_empty() || !r.skipped.is_empty() || r.poisoned.is_some() {
-                bad += 1;
-                if bad < 4 {
-                    std::fs::write(format!("/tmp/bad-{what}-{seed}.wast"), &text).unwrap();
-                    eprintln!("{what} {seed}: {:?} {:?} {:?}", r.failed, r.skipped, r.poisoned);
-                }
-            }
-        }
-    }
-    assert_eq!(bad, 0);
-}
-
-#[test]
-#[ignore]
-fn tmp_many_pairs() {
-    let mut bad = 0;
-    let mut loaded = 0;
-    for seed in 10_000..12_000u64 {
-        let s = pair(&bytes(seed));
-        let text = s.to_wast();
-        let r = run(&["model"], "x.wast", &text);
-        let f = asserted_failures(&r, &text);
-        if !f.is_empty() || !r.skipped.is_empty() || r.poisoned.is_some() {
-            bad += 1;
-            if bad < 4 {
-                std::fs::write(format!("/tmp/badpair-{seed}.wast"), &text).unwrap();
-                eprintln!("{seed}: {f:?} {:?} {:?}", r.skipped, r.poisoned);
-            }
-        }
-        loaded += 0;
-    }
-    assert_eq!(bad, 0);
-}
-
-#[test]
-#[ignore]
-fn tmp_dump_sweep() {
-    std::fs::create_dir_all("/tmp/sweep").unwrap();
-    for seed in 20_000..21_000u64 {
-        let data = bytes(seed);
-        std::fs::write(format!("/tmp/sweep/s-{seed}.wast"), swarm_scenario(&data).to_wast()).unwrap();
-        if seed % 2 == 0 {
-            std::fs::write(format!("/tmp/sweep/p-{seed}.wast"), pair(&data).to_wast()).unwrap();
-        }
-    }
 }

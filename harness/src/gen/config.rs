@@ -124,6 +124,11 @@ pub struct Config {
     /// The most immutable `i32` globals main exports as table offsets
     /// (`tbaseN`), and as memory offsets (`mbaseN`), each. Defaults to 2.
     pub max_base_globals: usize,
+    /// Whether a side may define a memory of its own instead of importing
+    /// main's (then a failed instantiation leaves functions that read a
+    /// memory nothing else can reach, written by no data segment if an
+    /// element segment trapped). Defaults to `true`.
+    pub own_memory: bool,
     /// The steps that may be generated. Defaults to [`StepKind::ALL`].
     pub steps: Vec<StepKind>,
 }
@@ -144,6 +149,7 @@ impl Default for Config {
             max_funcs: 4,
             max_segments: 3,
             max_base_globals: 2,
+            own_memory: true,
             steps: StepKind::ALL.to_vec(),
         }
     }
@@ -185,6 +191,7 @@ impl Config {
             max_funcs: u.int_in_range(1..=8)?,
             max_segments: u.int_in_range(0..=4)?,
             max_base_globals: u.int_in_range(0..=3)?,
+            own_memory: u.arbitrary()?,
             steps,
         })
     }

@@ -65,6 +65,9 @@ events! {
     ref_func_import_in_segment,
     /// An instantiation that traps part-way (segment out of bounds, start trap).
     failed_instantiation,
+    /// A failed instantiation of a side with a memory of its own and data
+    /// segments (none of which may have run if an element segment trapped).
+    failed_with_own_memory,
     /// A call into a function that a failed instantiation left in the table.
     call_left_behind,
     /// A type-correct `call_indirect` from main into a slot a side wrote.

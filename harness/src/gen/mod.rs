@@ -26,6 +26,8 @@
 //!
 //! Not generated: floats in [`scenario`], SIMD, anything past Wasm 2.0, a
 //! side that dlopens another, the Emscripten `dylink.0` conventions.
+//!
+//! `gen` is a reserved word in Rust 2024: the module is `lockstep::r#gen`.
 
 mod config;
 mod events;

@@ -39,8 +39,9 @@ pub struct PairConfig {
     pub max_side_funcs: usize,
     /// The most parameters of an interface function. Defaults to 3.
     pub max_params: usize,
-    /// The largest initial size, and declared maximum, of main's table.
-    /// Defaults to 8.
+    /// The largest initial size of main's table, and the most its declared
+    /// maximum (when it has one) exceeds that (dlsym grows the table by one
+    /// slot per new function, and fails at the maximum). Defaults to 8.
     pub max_table: u32,
     /// Whether main's table declares a maximum. Defaults to [`MaxPresence::Either`].
     pub table_max: MaxPresence,
@@ -49,7 +50,7 @@ pub struct PairConfig {
     pub max_instructions: usize,
     /// Each module's fuel (wasm-smith's `ensure_termination`): function
     /// entries and loop iterations before it traps, over its lifetime.
-    /// Defaults to 500.
+    /// Defaults to 2000.
     pub fuel: u32,
     /// The most invocations after main is instantiated. Defaults to 10.
     pub max_invocations: usize,
@@ -65,7 +66,7 @@ impl Default for PairConfig {
             max_table: 8,
             table_max: MaxPresence::Either,
             max_instructions: 40,
-            fuel: 500,
+            fuel: 2000,
             max_invocations: 10,
         }
     }
@@ -163,7 +164,7 @@ impl Interface {
             MaxPresence::Never => false,
             MaxPresence::Either => u.arbitrary()?,
         };
-        let tmax = if has_max { Some(u.int_in_range(tmin..=cfg.max_table.max(tmin))?) } else { None };
+        let tmax = if has_max { Some(tmin + u.int_in_range(0..=cfg.max_table)?) } else { None };
         let mut funcs = Vec::new();
         for _ in 0..u.int_in_range(1..=cfg.max_main_funcs.max(1))? {
             funcs.push(FnTy::arbitrary(u, cfg.max_params)?);

@@ -64,6 +64,8 @@ pub(crate) struct Effects {
     pub ref_func_imports: u32,
     pub jit_patched: bool,
     pub gm0_writes: u32,
+    /// The side has a memory of its own, with data segments.
+    pub own_memory_data: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -234,14 +236,15 @@ impl State {
         };
         def.bad_import.is_none()
             && matches(def.table, self.size(), self.table_max)
-            && matches(def.memory, self.pages, self.pages_max)
+            && (def.own_memory.is_some() || matches(def.memory, self.pages, self.pages_max))
     }
 
     /// Instantiates side definition `d` (§4.5.4): link check, then the
     /// active element segments in order, the data segments in order, and
     /// the start function; the first trap ends it, keeping every write before.
     pub(crate) fn instantiate(&mut self, d: usize, def: &SideDef) -> (Instantiated, Effects) {
-        let mut fx = Effects::default();
+        let mut fx =
+            Effects { own_memory_data: def.own_memory.is_some() && !def.datas.is_empty(), ..Effects::default() };
         if !self.links(def) {
             return (Instantiated::Link, fx);
         }
@@ -290,7 +293,8 @@ impl State {
                     self.mbases[k]
                 }
             };
-            if !self.in_memory(offset, data.bytes.len() as u32) {
+            let pages = def.own_memory.unwrap_or(self.pages);
+            if u64::from(offset) + data.bytes.len() as u64 > u64::from(pages) * u64::from(PAGE) {
                 return Err(Trap::MemoryOob);
             }
             debug_assert!(offset >= DATA_BASE, "data segments stay above names and function pointers");

@@ -419,6 +419,8 @@ impl Gen<'_, '_, '_> {
         let size = self.st.size();
         let table = Limits { min: self.u.int_in_range(0..=size)?, max: self.import_max(self.st.table_max)? };
         let memory = Limits { min: self.u.int_in_range(0..=self.st.pages)?, max: self.import_max(self.st.pages_max)? };
+        let own_memory =
+            if self.cfg.own_memory && self.u.ratio(1, 4)? { Some(self.u.int_in_range(1..=2)?) } else { None };
         let imports_note = self.u.arbitrary()?;
         let imports_gm0 = self.u.arbitrary()?;
         let mut funcs = Vec::new();
@@ -429,6 +431,7 @@ impl Gen<'_, '_, '_> {
             name: String::new(),
             table,
             memory,
+            own_memory,
             imports_note,
             imports_gm0,
             bad_import: None,
@@ -447,8 +450,9 @@ impl Gen<'_, '_, '_> {
             }
         }
         def.passive = pick_funcs(self.u, def.funcs.len(), 3)?;
+        let pages = own_memory.unwrap_or(self.st.pages);
         for _ in 0..self.u.int_in_range(0..=self.cfg.max_segments)? {
-            let d = self.data_seg()?;
+            let d = self.data_seg(pages)?;
             def.datas.push(d);
         }
         if self.u.ratio(1, 3)? {
@@ -504,12 +508,13 @@ impl Gen<'_, '_, '_> {
         Ok(Some(ElemSeg { offset, items }))
     }
 
-    /// A data segment into the shared memory, above names and pointers.
-    fn data_seg(&mut self) -> Result<DataSeg> {
+    /// A data segment into a memory of `pages` (the shared one, or the
+    /// side's own), above names and pointers.
+    fn data_seg(&mut self, pages: u32) -> Result<DataSeg> {
         let len = self.u.int_in_range(1..=4)?;
         let offset = if !self.st.mbases.is_empty() && self.u.ratio(1, 3)? {
             let fits: Vec<usize> =
-                (0..self.st.mbases.len()).filter(|&k| self.st.in_memory(self.st.mbases[k], len)).collect();
+                (0..self.st.mbases.len()).filter(|&k| self.st.mbases[k] + len <= pages * PAGE).collect();
             // Mostly one that fits now; sometimes any (it may not, then the side fails).
             let k = if !fits.is_empty() && self.u.ratio(7, 8)? {
                 *self.u.choose(&fits)?
@@ -584,6 +589,11 @@ impl Gen<'_, '_, '_> {
     /// Segments that write the table, then one that does not fit: at an
     /// imported offset too large, or at a constant offset one past the end.
     fn break_elems(&mut self, def: &mut SideDef) -> Result<()> {
+        if def.own_memory.is_some() {
+            // Its `$f0` reads what a data segment would write, had it run.
+            def.funcs[0] = FuncDef { sig: Sig::VI, body: Body::Load(DATA_BASE) };
+            def.datas.push(DataSeg { offset: Offset::Const(DATA_BASE), bytes: vec![0x2a] });
+        }
         let size = self.st.size();
         if size > 0 {
             let len = self.u.int_in_range(1..=size.min(3))?;
@@ -608,7 +618,7 @@ impl Gen<'_, '_, '_> {
 
     /// A data segment that does not fit the memory (its table writes stay).
     fn break_datas(&mut self, def: &mut SideDef) -> Result<()> {
-        let end = self.st.pages * PAGE;
+        let end = def.own_memory.unwrap_or(self.st.pages) * PAGE;
         let len = self.u.int_in_range(1..=4)?;
         let too_far: Vec<usize> = (0..self.st.mbases.len()).filter(|&k| self.st.mbases[k] + len > end).collect();
         let offset = if !too_far.is_empty() && self.u.arbitrary()? {
@@ -649,6 +659,7 @@ impl Gen<'_, '_, '_> {
             name: String::new(),
             table: Limits { min: self.u.int_in_range(0..=self.st.size())?, max: None },
             memory: Limits { min: 1, max: None },
+            own_memory: None,
             imports_note: false,
             imports_gm0: false,
             bad_import: None,
@@ -681,8 +692,14 @@ impl Gen<'_, '_, '_> {
                 def.table = Limits { min: self.st.size() + self.u.int_in_range(1..=3)?, max: None };
             }
             Unlinkable::TableMax => def.table = self.max_too_small(self.st.table_max)?,
-            Unlinkable::MemoryMin => def.memory = Limits { min: self.st.pages + 1, max: None },
-            Unlinkable::MemoryMax => def.memory = self.max_too_small(self.st.pages_max)?,
+            Unlinkable::MemoryMin => {
+                def.own_memory = None;
+                def.memory = Limits { min: self.st.pages + 1, max: None };
+            }
+            Unlinkable::MemoryMax => {
+                def.own_memory = None;
+                def.memory = self.max_too_small(self.st.pages_max)?;
+            }
             Unlinkable::Bad(bad) => def.bad_import = Some(bad),
         }
         Ok(def)
@@ -707,7 +724,10 @@ impl Gen<'_, '_, '_> {
         self.events.mutable_global_write += fx.gm0_writes;
         match outcome {
             Instantiated::Link => self.events.link_error += 1,
-            Instantiated::Trap(..) => self.events.failed_instantiation += 1,
+            Instantiated::Trap(..) => {
+                self.events.failed_instantiation += 1;
+                self.events.failed_with_own_memory += u32::from(fx.own_memory_data);
+            }
             Instantiated::Ok(_) => {}
         }
     }

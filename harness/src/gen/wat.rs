@@ -473,7 +473,12 @@ pub(crate) enum BadImport {
 pub(crate) struct SideDef {
     pub name: String,
     pub table: Limits,
+    /// The import of main's memory (ignored when `own_memory` is set).
     pub memory: Limits,
+    /// Pages of a memory of its own, instead of main's: its data segments,
+    /// loads and stores use it, and a failed instantiation leaves functions
+    /// that still read it.
+    pub own_memory: Option<u32>,
     pub imports_note: bool,
     pub imports_gm0: bool,
     pub bad_import: Option<BadImport>,
@@ -497,6 +502,7 @@ impl SideDef {
             && match op {
                 "init" | "drop" => !self.passive.is_empty(),
                 "set_gm0" => self.imports_gm0,
+                "msize" | "mgrow" | "load" => self.own_memory.is_none(),
                 _ => true,
             }
     }
@@ -535,7 +541,9 @@ impl SideDef {
         let mut s = format!("{header}\n");
         s += &types();
         let _ = writeln!(s, "  (import \"main\" \"table\" (table {} funcref))", self.table);
-        let _ = writeln!(s, "  (import \"main\" \"memory\" (memory {}))", self.memory);
+        if self.own_memory.is_none() {
+            let _ = writeln!(s, "  (import \"main\" \"memory\" (memory {}))", self.memory);
+        }
         for k in self.tbases() {
             let _ = writeln!(s, "  (import \"main\" \"tbase{k}\" (global $tbase{k} i32))");
         }
@@ -553,6 +561,9 @@ impl SideDef {
             Some(BadImport::MissingExport) => s += "  (import \"main\" \"nosuch\" (func (type $v_i)))\n",
             Some(BadImport::FuncType) => s += "  (import \"main\" \"note\" (func (type $l_l)))\n",
             Some(BadImport::GlobalMutability) => s += "  (import \"main\" \"gm0\" (global i32))\n",
+        }
+        if let Some(pages) = self.own_memory {
+            let _ = writeln!(s, "  (memory {pages})");
         }
         let _ = writeln!(s, "  (global $c (mut i32) (i32.const {}))", self.counter);
         for (i, f) in self.funcs.iter().enumerate() {
