@@ -28,3 +28,33 @@ pub fn model_on_bytes(data: &[u8]) {
         }
     }
 }
+
+/// Lockstep over a generated linking scenario: the model and wasmtime in
+/// this process. A divergence panics, with the script as `.wast`: that is
+/// the finding libFuzzer saves. (wasmi runs in `lockstep fuzz` campaigns,
+/// isolated in workers: in-process, its known crash would stop the fuzzer.)
+pub fn lockstep_scenario(data: &[u8]) {
+    let mut u = arbitrary::Unstructured::new(data);
+    let Ok(mut cfg) = crate::r#gen::Config::swarm(&mut u) else { return };
+    // Sides with their own memory reach the known wasmtime finding
+    // (corpus/findings/wasmtime-data-before-trapping-elem.wast).
+    cfg.own_memory = false;
+    let Ok(scenario) = crate::r#gen::scenario(&mut u, &cfg) else { return };
+    check(&scenario.to_wast());
+}
+
+/// Lockstep over a wasm-smith main/side pair, as [`lockstep_scenario`].
+pub fn lockstep_pair(data: &[u8]) {
+    let mut u = arbitrary::Unstructured::new(data);
+    let Ok(scenario) = crate::r#gen::smith_pair(&mut u, &crate::r#gen::PairConfig::default()) else { return };
+    check(&scenario.to_wast());
+}
+
+fn check(text: &str) {
+    let limits = crate::limits::Limits::default();
+    let engines = ["model", "wasmtime"].iter().map(|e| crate::engine::make(e, limits).expect("engine")).collect();
+    let report = crate::wast::run_script("case.wast", text, engines);
+    if let Some(d) = report.divergences.first() {
+        panic!("divergence at line {} ({}): {}\n{text}", d.line, d.engine, d.what);
+    }
+}

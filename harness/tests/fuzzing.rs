@@ -56,3 +56,11 @@ fn model_on_bytes_survives_raw_bytes() {
         lockstep::fuzzing::model_on_bytes(&data);
     }
 }
+
+#[test]
+fn lockstep_targets_agree_on_seeded_inputs() {
+    for seed in 0..12u64 {
+        lockstep::fuzzing::lockstep_scenario(&bytes(seed, 4096));
+        lockstep::fuzzing::lockstep_pair(&bytes(seed ^ 0x5eed, 4096));
+    }
+}
