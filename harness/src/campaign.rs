@@ -121,10 +121,21 @@ pub fn is_known(d: &Divergence, case: &Case) -> bool {
 }
 
 /// What makes two divergences the same finding: the engine, what kind of
-/// difference, and its first line with every number blanked.
+/// difference, and its first line with every number blanked (a run of
+/// digits, with the dots and letters of a float or hex, becomes one `#`).
 pub fn signature(d: &Divergence) -> String {
     let first = d.what.lines().next().unwrap_or("");
-    let blanked: String = first.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+    let mut blanked = String::new();
+    let mut in_number = false;
+    for c in first.chars() {
+        let part_of_number = c.is_ascii_digit() || (in_number && (c.is_ascii_alphanumeric() || c == '.'));
+        if part_of_number && !in_number {
+            blanked.push('#');
+        } else if !part_of_number {
+            blanked.push(c);
+        }
+        in_number = part_of_number;
+    }
     let directive = d.directive.trim_start_matches('(').split_whitespace().next().unwrap_or("");
     format!("{} | {directive} | {blanked}", d.engine)
 }
@@ -383,4 +394,28 @@ fn directives(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn divergence(what: &str) -> Divergence {
+        Divergence { line: 1, directive: "(invoke \"f\")".into(), engine: "wasmi".into(), what: what.into() }
+    }
+
+    #[test]
+    fn one_bug_with_other_numbers_is_one_signature() {
+        let a = signature(&divergence("returned (f64.const 0.0000031866) ;; 0x3f2a  vs  trapped: x"));
+        let b = signature(&divergence("returned (f64.const 12.5) ;; 0x4029  vs  trapped: x"));
+        assert_eq!(a, b);
+        assert_ne!(a, signature(&divergence("returned (i32.const 1)  vs  trapped: x")));
+    }
+
+    #[test]
+    fn minimise_keeps_only_what_the_predicate_needs() {
+        let text = ";; c\n(module $a)\n(register \"a\" $a)\n(invoke \"keep\" (i32.const 1))\n(module (; x ;) $b)\n";
+        let min = minimise(text, &|t: &str| t.contains("keep"));
+        assert_eq!(min, "(invoke \"keep\" (i32.const 1))\n");
+    }
 }

@@ -3,18 +3,9 @@
 
 use arbitrary::Unstructured;
 
-/// Deterministic bytes for case `seed` (SplitMix64), the fuzzer's input here.
+/// Deterministic bytes for case `seed`: the campaign's own case bytes.
 fn bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed;
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            (z ^ (z >> 31)) as u8
-        })
-        .collect()
+    lockstep::campaign::case_bytes(seed, 0, len)
 }
 
 #[test]

@@ -16,6 +16,7 @@ use super::{
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument;
 use crate::limits::Limits;
+use crate::spectest;
 
 /// wasmi, with its store and the bookkeeping that labels what it shows.
 pub struct WasmiEngine {
@@ -127,18 +128,13 @@ impl WasmiEngine {
     }
 
     fn add_spectest(&mut self) {
-        let globals = [
-            ("global_i32", WVal::I32(666)),
-            ("global_i64", WVal::I64(666)),
-            ("global_f32", WVal::F32(666.6f32.into())),
-            ("global_f64", WVal::F64(666.6f64.into())),
-        ];
-        for (name, v) in globals {
+        for (name, _, v) in spectest::GLOBALS {
+            let v = from_value(v);
             let g = Global::new(&mut self.store, v, Mutability::Const);
             let p = Provenance::Object(Kind::Global, Origin::Host(format!("spectest.{name}")));
             self.add_host("spectest", name, g.into(), p);
         }
-        let ty = TableType::new(wasmi::RefType::Func, 10, Some(20));
+        let ty = TableType::new(wasmi::RefType::Func, spectest::TABLE.min, spectest::TABLE.max);
         let t = Table::new(&mut self.store, ty, Ref::Func(Nullable::Null)).expect("spectest table");
         self.add_host(
             "spectest",
@@ -146,24 +142,16 @@ impl WasmiEngine {
             t.into(),
             Provenance::Object(Kind::Table, Origin::Host("spectest.table".into())),
         );
-        let m = Memory::new(&mut self.store, wasmi::MemoryType::new(1, Some(2))).expect("spectest memory");
+        let m = Memory::new(&mut self.store, wasmi::MemoryType::new(spectest::MEMORY.min, spectest::MEMORY.max))
+            .expect("spectest memory");
         self.add_host(
             "spectest",
             "memory",
             m.into(),
             Provenance::Object(Kind::Memory, Origin::Host("spectest.memory".into())),
         );
-        let prints: [(&str, &[WValType]); 7] = [
-            ("print", &[]),
-            ("print_i32", &[WValType::I32]),
-            ("print_i64", &[WValType::I64]),
-            ("print_f32", &[WValType::F32]),
-            ("print_f64", &[WValType::F64]),
-            ("print_i32_f32", &[WValType::I32, WValType::F32]),
-            ("print_f64_f64", &[WValType::F64, WValType::F64]),
-        ];
-        for (name, params) in prints {
-            let ty = FuncType::new(params.iter().copied(), []);
+        for (name, params) in spectest::PRINTS {
+            let ty = FuncType::new(params.iter().map(|&t| val_type(t)), []);
             let label = self.host_label(format!("spectest.{name}"));
             let f = Func::new(&mut self.store, ty, move |caller: Caller<'_, Data>, _: &[WVal], _: &mut [WVal]| {
                 let mut caller = caller;
@@ -373,6 +361,31 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
     }
 }
 // ANCHOR_END: wasmi_outcome
+
+/// A number of the model's as a wasmi value (the spectest globals).
+fn from_value(v: model::runtime::Value) -> WVal {
+    use model::runtime::Value;
+    match v {
+        Value::I32(x) => WVal::I32(x as i32),
+        Value::I64(x) => WVal::I64(x as i64),
+        Value::F32(x) => WVal::F32(wasmi::F32::from_bits(x)),
+        Value::F64(x) => WVal::F64(wasmi::F64::from_bits(x)),
+        Value::Ref(r) => panic!("no host reference value {r:?} is built in"),
+    }
+}
+
+/// A value type of the model's as wasmi's.
+fn val_type(t: model::syntax::ValType) -> WValType {
+    use model::syntax::{NumType, RefType, ValType};
+    match t {
+        ValType::Num(NumType::I32) => WValType::I32,
+        ValType::Num(NumType::I64) => WValType::I64,
+        ValType::Num(NumType::F32) => WValType::F32,
+        ValType::Num(NumType::F64) => WValType::F64,
+        ValType::Ref(RefType::FuncRef) => WValType::FuncRef,
+        ValType::Ref(RefType::ExternRef) => WValType::ExternRef,
+    }
+}
 
 /// The label of a function: call it with the probe on.
 fn label_of(store: &mut impl AsContextMut<Data = Data>, f: &Func) -> FuncLabel {

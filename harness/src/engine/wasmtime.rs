@@ -17,6 +17,7 @@ use super::{
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument;
 use crate::limits::Limits;
+use crate::spectest;
 
 /// The wasm stack, in bytes. wasmtime bounds the stack by size, not by
 /// frames: 1 MiB holds thousands of small frames, and stays under the 2 MiB
@@ -160,18 +161,13 @@ impl WasmtimeEngine {
     }
 
     fn add_spectest(&mut self) {
-        let globals = [
-            ("global_i32", WValType::I32, WVal::I32(666)),
-            ("global_i64", WValType::I64, WVal::I64(666)),
-            ("global_f32", WValType::F32, WVal::F32(666.6f32.to_bits())),
-            ("global_f64", WValType::F64, WVal::F64(666.6f64.to_bits())),
-        ];
-        for (name, ty, v) in globals {
+        for (name, ty, v) in spectest::GLOBALS {
+            let (ty, v) = (val_type(ty), from_value(v));
             let g = Global::new(&mut self.store, GlobalType::new(ty, Mutability::Const), v).expect("spectest global");
             let p = Provenance::Object(Kind::Global, Origin::Host(format!("spectest.{name}")));
             self.add_host("spectest", name, g.into(), p);
         }
-        let ty = TableType::new(RefType::FUNCREF, 10, Some(20));
+        let ty = TableType::new(RefType::FUNCREF, spectest::TABLE.min, spectest::TABLE.max);
         let t = Table::new(&mut self.store, ty, Ref::Func(None)).expect("spectest table");
         self.add_host(
             "spectest",
@@ -179,24 +175,16 @@ impl WasmtimeEngine {
             t.into(),
             Provenance::Object(Kind::Table, Origin::Host("spectest.table".into())),
         );
-        let m = Memory::new(&mut self.store, MemoryType::new(1, Some(2))).expect("spectest memory");
+        let m = Memory::new(&mut self.store, MemoryType::new(spectest::MEMORY.min, spectest::MEMORY.max))
+            .expect("spectest memory");
         self.add_host(
             "spectest",
             "memory",
             m.into(),
             Provenance::Object(Kind::Memory, Origin::Host("spectest.memory".into())),
         );
-        let prints: [(&str, &[WValType]); 7] = [
-            ("print", &[]),
-            ("print_i32", &[WValType::I32]),
-            ("print_i64", &[WValType::I64]),
-            ("print_f32", &[WValType::F32]),
-            ("print_f64", &[WValType::F64]),
-            ("print_i32_f32", &[WValType::I32, WValType::F32]),
-            ("print_f64_f64", &[WValType::F64, WValType::F64]),
-        ];
-        for (name, params) in prints {
-            let ty = FuncType::new(self.store.engine(), params.iter().cloned(), []);
+        for (name, params) in spectest::PRINTS {
+            let ty = FuncType::new(self.store.engine(), params.iter().map(|&t| val_type(t)), []);
             let label = self.host_label(format!("spectest.{name}"));
             let f = Func::new(&mut self.store, ty, move |caller: Caller<'_, Data>, _: &[WVal], _: &mut [WVal]| {
                 let mut caller = caller;
@@ -414,6 +402,31 @@ fn to_val(store: &mut impl AsContextMut<Data = Data>, v: &WVal) -> Val {
         WVal::ExternRef(None) => Val::ExternRef(None),
         WVal::ExternRef(Some(r)) => Val::ExternRef(Some(extern_data(store, r))),
         other => panic!("{other:?} in a Wasm 2.0 run without SIMD"),
+    }
+}
+
+/// A number of the model's as a wasmtime value (the spectest globals).
+fn from_value(v: model::runtime::Value) -> WVal {
+    use model::runtime::Value;
+    match v {
+        Value::I32(x) => WVal::I32(x as i32),
+        Value::I64(x) => WVal::I64(x as i64),
+        Value::F32(x) => WVal::F32(x),
+        Value::F64(x) => WVal::F64(x),
+        Value::Ref(r) => panic!("no host reference value {r:?} is built in"),
+    }
+}
+
+/// A value type of the model's as wasmtime's.
+fn val_type(t: model::syntax::ValType) -> WValType {
+    use model::syntax::{NumType, RefType, ValType};
+    match t {
+        ValType::Num(NumType::I32) => WValType::I32,
+        ValType::Num(NumType::I64) => WValType::I64,
+        ValType::Num(NumType::F32) => WValType::F32,
+        ValType::Num(NumType::F64) => WValType::F64,
+        ValType::Ref(RefType::FuncRef) => WValType::FUNCREF,
+        ValType::Ref(RefType::ExternRef) => WValType::EXTERNREF,
     }
 }
 
