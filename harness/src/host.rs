@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::{FuncLabel, InstNum, Outcome, Val};
+use crate::engine::{FuncLabel, HostCall, InstNum, Observation, Outcome, Poison, Val};
 
 /// The host module's name.
 pub const MODULE: &str = "lockstep";
@@ -68,6 +68,27 @@ pub trait LinkHost {
     fn table_grow(&mut self, table: &Self::Extern, func: &Self::Extern) -> Option<u32>;
 }
 // ANCHOR_END: link_host
+
+/// A `lockstep` host call as every engine makes one: run it, and describe it
+/// for the comparison with the observation taken at its entry. The result is
+/// the i32 to return, or the poison that must end the caller's run.
+pub fn call_recorded<H: LinkHost>(
+    h: &mut H,
+    name: &str,
+    args: Vec<Val>,
+    observation: Observation,
+) -> (HostCall, Result<i32, Poison>) {
+    let result = match call(h, name, &args) {
+        Ok(r) => Ok(r),
+        Err(Outcome::Poisoned(p)) => Err(p),
+        Err(other) => panic!("host calls end in a value or a poison, not {other:?}"),
+    };
+    let results = match result {
+        Ok(r) => vec![Val::I32(r as u32)],
+        Err(_) => vec![],
+    };
+    (HostCall { func: format!("{MODULE}.{name}"), args, results, observation }, result)
+}
 
 /// Runs host function `name` with `args`. `Err` carries a poison that must
 /// end the caller's run (the model or engine ran out of something while

@@ -120,12 +120,8 @@ fn lockstep_call(
     let args: Vec<Val> = args.iter().map(|v| to_val(store, &book.borrow(), v)).collect();
     let observation = observe(store, &book.borrow());
     let mut cx = HostCx { store, book, caller };
-    let result = host::call(&mut cx, name, &args);
-    let results = match result {
-        Ok(r) => vec![Val::I32(r as u32)],
-        Err(_) => vec![],
-    };
-    book.borrow_mut().calls.push(HostCall { func: format!("lockstep.{name}"), args, results, observation });
+    let (record, result) = host::call_recorded(&mut cx, name, args, observation);
+    book.borrow_mut().calls.push(record);
     match result {
         Ok(r) => Ok(vec![Value::I32(r as u32)]),
         // A poison inside: end the caller's run the same way.

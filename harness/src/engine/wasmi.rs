@@ -178,22 +178,18 @@ impl WasmiEngine {
                     let args: Vec<Val> = params.iter().map(|v| to_val(&mut caller, v)).collect();
                     let observation = observe(&mut caller);
                     let mut cx = HostCx { caller };
-                    let result = host::call(&mut cx, name, &args);
+                    let (record, result) = host::call_recorded(&mut cx, name, args, observation);
                     let mut caller = cx.caller;
-                    let record =
-                        |results| HostCall { func: format!("{}.{name}", host::MODULE), args, results, observation };
+                    caller.data_mut().book.calls.push(record);
                     match result {
                         Ok(r) => {
-                            caller.data_mut().book.calls.push(record(vec![Val::I32(r as u32)]));
                             results[0] = WVal::I32(r);
                             Ok(())
                         }
-                        Err(Outcome::Poisoned(p)) => {
-                            caller.data_mut().book.calls.push(record(vec![]));
+                        Err(p) => {
                             caller.data_mut().poison = Some(p);
                             Err(wasmi::Error::new("lockstep: poisoned inside a host call"))
                         }
-                        Err(other) => panic!("host calls end in a value or a poison, not {other:?}"),
                     }
                 },
             );
