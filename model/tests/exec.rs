@@ -245,3 +245,18 @@ fn import_matching_uses_the_current_size() {
     let bounded = compile(r#"(module (import "env" "t" (table 3 10 funcref)))"#);
     assert!(matches!(embed::module_instantiate(&mut store, &bounded, &[t]), Err(Error::Link(_))));
 }
+
+/// The invariant checker can fail: a table that shrinks is a model bug.
+#[test]
+#[should_panic(expected = "model bug: table 0 shrank from 2 to 1")]
+fn a_shrinking_table_breaks_an_invariant() {
+    let mut store = embed::store_init();
+    let ty = model::syntax::TableType {
+        limits: model::syntax::Limits { min: 2, max: None },
+        elem: model::syntax::RefType::FuncRef,
+    };
+    let t = embed::table_alloc(&mut store, ty, Ref::Null(model::syntax::RefType::FuncRef));
+    let before = model::exec::invariants::Shape::of(&store);
+    store[t].elem.pop();
+    model::exec::invariants::check(&before, &store);
+}

@@ -88,6 +88,12 @@ impl ModelEngine {
         &self.store
     }
 
+    /// Checks the store's invariants after every step from now on
+    /// ([`model::exec::invariants`]): a broken one panics as a model bug.
+    pub fn check_invariants(&mut self) {
+        self.store.check_invariants = true;
+    }
+
     /// Starts recording every step ([`model::exec::TraceStep`]).
     pub fn start_trace(&mut self) {
         self.store.trace = Some(Vec::new());

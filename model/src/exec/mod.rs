@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod instantiate;
+pub mod invariants;
 pub mod numerics;
 pub mod step;
 
@@ -53,7 +54,12 @@ pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
         if store.trace.is_some() {
             record(store, t);
         }
-        if let Status::Done(vals) = step(store, t)? {
+        let before = store.check_invariants.then(|| invariants::Shape::of(store));
+        let status = step(store, t);
+        if let Some(before) = &before {
+            invariants::check(before, store);
+        }
+        if let Status::Done(vals) = status? {
             return Ok(vals);
         }
     }
