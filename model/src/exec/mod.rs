@@ -45,6 +45,9 @@ fn record(store: &mut Store, t: &Thread) {
 /// Reduces `t` until it is done, under the store's step budget
 /// ([`crate::runtime::Policy::max_steps`]).
 pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
+    if store.check_invariants {
+        return run_checked(store, t);
+    }
     let mut budget = store.policy.max_steps;
     loop {
         if budget == 0 {
@@ -54,11 +57,27 @@ pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
         if store.trace.is_some() {
             record(store, t);
         }
-        let before = store.check_invariants.then(|| invariants::Shape::of(store));
-        let status = step(store, t);
-        if let Some(before) = &before {
-            invariants::check(before, store);
+        if let Status::Done(vals) = step(store, t)? {
+            return Ok(vals);
         }
+    }
+}
+
+/// [`run`], checking the store's invariants after every step; a loop of its
+/// own, so that the common one stays small.
+fn run_checked(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
+    let mut budget = store.policy.max_steps;
+    loop {
+        if budget == 0 {
+            return Err(Error::Exhaustion(ExhaustionKind::Steps));
+        }
+        budget -= 1;
+        if store.trace.is_some() {
+            record(store, t);
+        }
+        let before = invariants::Shape::of(store);
+        let status = step(store, t);
+        invariants::check(&before, store);
         if let Status::Done(vals) = status? {
             return Ok(vals);
         }
