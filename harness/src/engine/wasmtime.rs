@@ -16,7 +16,7 @@ use super::{
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument;
-use crate::limits::Limits;
+use crate::limits::{Growth, Limits};
 use crate::spectest;
 
 /// The wasm stack, in bytes. wasmtime bounds the stack by size, not by
@@ -53,37 +53,21 @@ struct Data {
     host: Vec<(String, String, Extern, Provenance)>,
     /// Host function labels, by position (a probed host function reports -1 - position).
     host_labels: Vec<FuncLabel>,
-    limiter: Limiter,
+    limiter: Growth,
     /// A poison raised inside a host call, to report once the call unwinds.
     poison: Option<Poison>,
 }
 
-/// The same growth limits as the model's policy; a refusal is counted, so
-/// that a -1 from the limiter poisons instead of comparing.
-struct Limiter {
-    limits: Limits,
-    refusals: u64,
-}
-
-impl wasmtime::ResourceLimiter for Limiter {
+/// The shared growth limits ([`Growth`]) as wasmtime's limiter.
+impl wasmtime::ResourceLimiter for Growth {
     fn memory_growing(&mut self, _: usize, desired: usize, max: Option<usize>) -> wasmtime::Result<bool> {
-        if max.is_some_and(|m| desired > m) {
-            return Ok(false);
-        }
-        let ok = desired <= self.limits.memory_pages as usize * 65536;
-        self.refusals += u64::from(!ok);
-        Ok(ok)
+        Ok(self.memory(desired, max))
     }
 
     fn table_growing(&mut self, _: usize, desired: usize, max: Option<usize>) -> wasmtime::Result<bool> {
         // A table without a declared maximum arrives here with `u32::MAX`,
         // the most a Wasm 2.0 table can hold.
-        if max.is_some_and(|m| desired > m) {
-            return Ok(false);
-        }
-        let ok = desired <= self.limits.table_elems as usize;
-        self.refusals += u64::from(!ok);
-        Ok(ok)
+        Ok(self.table(desired, max))
     }
 
     fn instances(&self) -> usize {
@@ -139,7 +123,7 @@ impl WasmtimeEngine {
             probe_id: None,
             host: Vec::new(),
             host_labels: Vec::new(),
-            limiter: Limiter { limits, refusals: 0 },
+            limiter: Growth::new(limits),
             poison: None,
         };
         let mut store = Store::new(engine, data);

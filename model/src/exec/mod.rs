@@ -45,27 +45,12 @@ fn record(store: &mut Store, t: &Thread) {
 /// Reduces `t` until it is done, under the store's step budget
 /// ([`crate::runtime::Policy::max_steps`]).
 pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
-    if store.check_invariants {
-        return run_checked(store, t);
-    }
-    let mut budget = store.policy.max_steps;
-    loop {
-        if budget == 0 {
-            return Err(Error::Exhaustion(ExhaustionKind::Steps));
-        }
-        budget -= 1;
-        if store.trace.is_some() {
-            record(store, t);
-        }
-        if let Status::Done(vals) = step(store, t)? {
-            return Ok(vals);
-        }
-    }
+    if store.check_invariants { run_loop::<true>(store, t) } else { run_loop::<false>(store, t) }
 }
 
-/// [`run`], checking the store's invariants after every step; a loop of its
-/// own, so that the common one stays small.
-fn run_checked(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
+/// The loop of [`run`]; with `CHECK`, the store's invariants are checked
+/// after every step. A const parameter, so that the common loop stays small.
+fn run_loop<const CHECK: bool>(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
     let mut budget = store.policy.max_steps;
     loop {
         if budget == 0 {
@@ -75,9 +60,11 @@ fn run_checked(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
         if store.trace.is_some() {
             record(store, t);
         }
-        let before = invariants::Shape::of(store);
+        let before = if CHECK { Some(invariants::Shape::of(store)) } else { None };
         let status = step(store, t);
-        invariants::check(&before, store);
+        if let Some(before) = &before {
+            invariants::check(before, store);
+        }
         if let Status::Done(vals) = status? {
             return Ok(vals);
         }
