@@ -22,7 +22,7 @@ use arbitrary::Unstructured;
 use serde::Serialize;
 
 use crate::r#gen::{self, Events};
-use crate::wast::{Divergence, ScriptReport};
+use crate::wast::{Divergence, ScriptReport, Timing};
 use crate::worker::{self, Isolation};
 
 /// Which generator makes the cases.
@@ -59,9 +59,17 @@ pub struct Stats {
     /// Divergences that are a known finding (not saved again).
     pub known: u64,
     pub findings: u64,
-    /// Seconds spent generating cases, and running them (worker side).
+    /// Seconds spent generating cases, running them (worker side, with the
+    /// phases of [`Stats::time`]), rerunning crashed or hung ones isolated,
+    /// and minimising findings.
     pub generate_secs: f64,
     pub run_secs: f64,
+    pub isolate_secs: f64,
+    pub minimise_secs: f64,
+    /// Cases whose worker crashed or hung, and had to be replaced.
+    pub restarts: u64,
+    #[serde(skip)]
+    pub time: Timing,
     #[serde(skip)]
     pub events: Events,
 }
@@ -108,6 +116,50 @@ pub fn case(generator: Generator, seed: u64, n: u64) -> Option<Case> {
     // One line was added above the generator's script.
     let left_behind_from = scenario.first_left_behind_line().map(|l| l + 1);
     Some(Case { text, events: scenario.events(), left_behind_from })
+}
+
+/// Where a campaign's time went (seconds summed over jobs): generating,
+/// running (each engine's phases, the runner's parsing and comparing, and
+/// what is left: worker round trips and reading reports), isolating
+/// crashed cases and minimising findings.
+pub fn time_table(stats: &Stats, engines: &[String]) -> String {
+    use crate::wast::Phase;
+    use std::fmt::Write as _;
+    let t = &stats.time;
+    let mut out = String::new();
+    let per_case = |secs: f64| 1e3 * secs / stats.cases.max(1) as f64;
+    let _ = writeln!(out, "time (seconds summed over jobs; ms per case):");
+    let _ = writeln!(
+        out,
+        "  {:<12}{:>10}{:>10}",
+        "generate",
+        format!("{:.1}", stats.generate_secs),
+        format!("{:.2}", per_case(stats.generate_secs))
+    );
+    let _ = write!(out, "  {:<12}", "");
+    for phase in Phase::ALL {
+        let _ = write!(out, "{:>13}", phase.name());
+    }
+    let _ = writeln!(out);
+    let mut engine_total = 0.0;
+    for (name, phases) in engines.iter().zip(&t.engines) {
+        let _ = write!(out, "  {name:<12}");
+        for secs in phases {
+            let _ = write!(out, "{:>13}", format!("{secs:.1} ({:.2})", per_case(*secs)));
+        }
+        engine_total += phases.iter().sum::<f64>();
+        let _ = writeln!(out);
+    }
+    let rest = stats.run_secs - engine_total - t.parse - t.compare - t.setup;
+    // What is left is the round trip to the worker, and restarting it (a
+    // new process, a new wasmtime engine) after a crash.
+    let runner = [("parse", t.parse), ("compare", t.compare), ("setup", t.setup), ("workers", rest)];
+    for (what, secs) in runner {
+        let _ = writeln!(out, "  {what:<12}{:>10.1}{:>10.2}", secs, per_case(secs));
+    }
+    let _ = writeln!(out, "  {:<12}{:>10.1}  ({} cases rerun isolated)", "isolate", stats.isolate_secs, stats.restarts);
+    let _ = writeln!(out, "  {:<12}{:>10.1}  ({} findings)", "minimise", stats.minimise_secs, stats.findings);
+    out
 }
 
 /// Whether a divergence is the known wasmi bug
@@ -224,9 +276,11 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
         };
         let text = &this.text;
         let generated = t0.elapsed().as_secs_f64();
-        let report = match streamer.run(&text, opts.case_timeout) {
+        let mut isolated = 0.0;
+        let report = match streamer.run(text, opts.case_timeout) {
             Some(r) => r,
             None => {
+                let t1 = Instant::now();
                 // Crashed or hung: the isolated runner places and attributes it.
                 streamer =
                     Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot restart a worker: {e}"))?;
@@ -234,16 +288,20 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
                 std::fs::write(&path, text).map_err(|e| e.to_string())?;
                 let r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
                 let _ = std::fs::remove_file(&path);
+                isolated = t1.elapsed().as_secs_f64();
                 r
             }
         };
-        let ran = t0.elapsed().as_secs_f64() - generated;
+        let ran = t0.elapsed().as_secs_f64() - generated - isolated;
         let new_signature = {
             let mut guard = shared.lock().expect("stats lock");
             let (stats, seen) = &mut *guard;
             stats.cases += 1;
             stats.generate_secs += generated;
             stats.run_secs += ran;
+            stats.isolate_secs += isolated;
+            stats.restarts += u64::from(isolated > 0.0);
+            stats.time.add(&report.time);
             stats.events.add(&this.events);
             match (&report.divergences[..], &report.poisoned) {
                 ([], None) => {
@@ -270,8 +328,11 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
             }
         };
         if let Some(sig) = new_signature {
+            let t1 = Instant::now();
             save_finding(opts, iso, job, text, &report, &sig)?;
-            shared.lock().expect("stats lock").0.findings += 1;
+            let mut guard = shared.lock().expect("stats lock");
+            guard.0.findings += 1;
+            guard.0.minimise_secs += t1.elapsed().as_secs_f64();
         }
         n += opts.jobs as u64;
     }

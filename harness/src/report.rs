@@ -43,11 +43,16 @@ impl Known {
         Ok(Known { entries })
     }
 
-    /// The finding a divergence is known as, if any.
+    /// The finding a divergence is known as, if any. An engine's entry also
+    /// covers its variants (`wasmtime` covers `wasmtime-quick`): they share
+    /// the runtime where the known bugs are.
     pub fn finding(&self, script: &str, d: &Divergence) -> Option<&str> {
+        let engine = |k: &KnownEntry| {
+            d.engine.strip_prefix(k.engine.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+        };
         self.entries
             .iter()
-            .find(|k| script.ends_with(&k.script) && k.line == d.line && k.engine == d.engine)
+            .find(|k| script.ends_with(&k.script) && k.line == d.line && engine(k))
             .map(|k| k.finding.as_str())
     }
 }

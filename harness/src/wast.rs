@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::time::Instant;
 
 use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
@@ -45,6 +46,72 @@ pub struct ScriptReport {
     pub divergences: Vec<Divergence>,
     /// Where comparison stopped, and why.
     pub poisoned: Option<Note>,
+    /// Where the time went.
+    #[serde(default)]
+    pub time: Timing,
+}
+
+/// Seconds spent in each phase of a script, per engine (in the order of
+/// [`ScriptReport::engines`]), and in the runner itself.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Timing {
+    /// Parsing the script and encoding its modules.
+    pub parse: f64,
+    /// Comparing outcomes and states.
+    pub compare: f64,
+    /// Creating the engines (stores, host objects) and dropping them.
+    #[serde(default)]
+    pub setup: f64,
+    pub engines: Vec<[f64; Phase::COUNT]>,
+}
+
+/// What an engine spends time on.
+#[derive(Debug, Clone, Copy)]
+pub enum Phase {
+    /// Decoding, validating and compiling a module (with its instrumented copy).
+    Compile,
+    /// Instantiating, including segments and the start function.
+    Instantiate,
+    /// Invocations and global reads, including the host calls they make.
+    Run,
+    /// Reading the whole observable state after a step.
+    Observe,
+}
+
+impl Phase {
+    pub const COUNT: usize = 4;
+    pub const ALL: [Phase; Phase::COUNT] = [Phase::Compile, Phase::Instantiate, Phase::Run, Phase::Observe];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Compile => "compile",
+            Phase::Instantiate => "instantiate",
+            Phase::Run => "run",
+            Phase::Observe => "observe",
+        }
+    }
+}
+
+impl Timing {
+    /// All the time accounted for.
+    pub fn total(&self) -> f64 {
+        self.parse + self.compare + self.setup + self.engines.iter().flatten().sum::<f64>()
+    }
+
+    /// Adds `other`'s times to these, engine by engine.
+    pub fn add(&mut self, other: &Timing) {
+        self.parse += other.parse;
+        self.compare += other.compare;
+        self.setup += other.setup;
+        if self.engines.len() < other.engines.len() {
+            self.engines.resize(other.engines.len(), [0.0; Phase::COUNT]);
+        }
+        for (mine, theirs) in self.engines.iter_mut().zip(&other.engines) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+    }
 }
 
 /// A failed or skipped check, or a poison: where, and why.
@@ -104,6 +171,8 @@ pub fn run_script_with(
         engines: engines.iter().map(|e| e.name().to_string()).collect(),
         ..ScriptReport::default()
     };
+    report.time.engines = vec![[0.0; Phase::COUNT]; engines.len()];
+    let parsing = Instant::now();
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buf = match ParseBuffer::new_with_lexer(lexer) {
@@ -121,6 +190,7 @@ pub fn run_script_with(
             return report;
         }
     };
+    report.time.parse += parsing.elapsed().as_secs_f64();
     let mut runner = Runner::new(text, engines, report);
     for directive in wast.directives {
         before(&runner.report, directive.span().linecol_in(text).0 + 1);
@@ -326,7 +396,7 @@ impl<'a> Runner<'a> {
     }
 
     fn expect_rejected(&mut self, bytes: &[u8], message: &str) -> Check {
-        let results: Vec<_> = self.engines.iter_mut().map(|e| e.compile(bytes)).collect();
+        let results = self.each(Phase::Compile, |_, e| e.compile(bytes));
         if let Err(Rejected::Unsupported(why)) = &results[0] {
             return Skip(why.clone());
         }
@@ -364,13 +434,16 @@ impl<'a> Runner<'a> {
 
     /// Text or binary module → compiled by every engine.
     fn compile(&mut self, m: &mut QuoteWat<'_>) -> Result<Compiled, Compile> {
-        let bytes = m.encode().map_err(|e| Compile::Fail(format!("cannot encode: {e}")))?;
+        let encoding = Instant::now();
+        let bytes = m.encode().map_err(|e| Compile::Fail(format!("cannot encode: {e}")));
+        self.report.time.parse += encoding.elapsed().as_secs_f64();
+        let bytes = bytes?;
         let imports = match model::embed::module_decode(&bytes) {
             Ok(module) => module.imports.iter().map(|i| (i.module.clone(), i.name.clone())).collect(),
             Err(model::DecodeError::Unsupported(why)) => return Err(Compile::Skip(why)),
             Err(_) => vec![],
         };
-        let results: Vec<_> = self.engines.iter_mut().map(|e| e.compile(&bytes)).collect();
+        let results = self.each(Phase::Compile, |_, e| e.compile(&bytes));
         self.compare_acceptance(&results);
         let mut ids = Vec::new();
         for (e, r) in results.into_iter().enumerate() {
@@ -417,7 +490,7 @@ impl<'a> Runner<'a> {
         let mut outcomes = Vec::new();
         for e in 0..self.engines.len() {
             let (num, outcome) = match self.resolve(&c.imports, e) {
-                Some(imports) => self.engines[e].instantiate(c.ids[e], &imports),
+                Some(imports) => self.timed(e, Phase::Instantiate, |eng| eng.instantiate(c.ids[e], &imports)),
                 None => (None, Outcome::Link),
             };
             nums.push(num);
@@ -465,8 +538,7 @@ impl<'a> Runner<'a> {
                     Ok(nums) => nums,
                     Err(why) => return Run::Skip(why),
                 };
-                let outcomes: Vec<_> =
-                    self.engines.iter_mut().enumerate().map(|(e, eng)| eng.get_global(nums[e], global)).collect();
+                let outcomes = self.each(Phase::Run, |e, eng| eng.get_global(nums[e], global));
                 self.compare_outcomes(&outcomes);
                 Run::Done(outcomes)
             }
@@ -478,7 +550,9 @@ impl<'a> Runner<'a> {
                     Ok(c) => {
                         let outcomes: Vec<_> = (0..self.engines.len())
                             .map(|e| match self.resolve(&c.imports, e) {
-                                Some(imports) => self.engines[e].instantiate(c.ids[e], &imports).1,
+                                Some(imports) => {
+                                    self.timed(e, Phase::Instantiate, |eng| eng.instantiate(c.ids[e], &imports)).1
+                                }
                                 None => Outcome::Link,
                             })
                             .collect();
@@ -502,8 +576,7 @@ impl<'a> Runner<'a> {
                 Err(why) => return Run::Skip(why),
             }
         }
-        let outcomes: Vec<_> =
-            self.engines.iter_mut().enumerate().map(|(e, eng)| eng.invoke(nums[e], invoke.name, &args)).collect();
+        let outcomes = self.each(Phase::Run, |e, eng| eng.invoke(nums[e], invoke.name, &args));
         self.compare_outcomes(&outcomes);
         Run::Done(outcomes)
     }
@@ -526,11 +599,12 @@ impl<'a> Runner<'a> {
 
     /// After every step: host calls and the whole observable state.
     fn compare_state(&mut self) {
-        let calls: Vec<_> = self.engines.iter_mut().map(|e| e.take_host_calls()).collect();
+        let calls = self.each(Phase::Observe, |_, e| e.take_host_calls());
         if !self.comparing || self.engines.len() < 2 {
             return;
         }
-        let observations: Vec<_> = self.engines.iter_mut().map(|e| e.observe()).collect();
+        let observations = self.each(Phase::Observe, |_, e| e.observe());
+        let comparing = Instant::now();
         let names = self.names.clone();
         let name = |o: &Origin| match o {
             Origin::Instance { instance, index } => match names.get(instance) {
@@ -546,6 +620,20 @@ impl<'a> Runner<'a> {
                 self.diverge(e, format!("after the step, the state differs:\n{d}"));
             }
         }
+        self.report.time.compare += comparing.elapsed().as_secs_f64();
+    }
+
+    /// `f` on engine `e`, timed as `phase`.
+    fn timed<T>(&mut self, e: usize, phase: Phase, f: impl FnOnce(&mut dyn Engine) -> T) -> T {
+        let start = Instant::now();
+        let t = f(&mut *self.engines[e]);
+        self.report.time.engines[e][phase as usize] += start.elapsed().as_secs_f64();
+        t
+    }
+
+    /// `f` on every engine in turn (with its position), each timed as `phase`.
+    fn each<T>(&mut self, phase: Phase, mut f: impl FnMut(usize, &mut dyn Engine) -> T) -> Vec<T> {
+        (0..self.engines.len()).map(|e| self.timed(e, phase, |eng| f(e, eng))).collect()
     }
 
     fn diverge(&mut self, engine: usize, what: String) {

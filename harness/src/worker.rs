@@ -49,8 +49,10 @@ pub fn stream_main(engines: &[String]) -> Result<(), String> {
     for line in std::io::stdin().lines() {
         let line = line.map_err(|e| e.to_string())?;
         let text: String = serde_json::from_str(&line).map_err(|e| format!("bad case: {e}"))?;
+        let start = std::time::Instant::now();
         let fresh = engines.iter().map(|e| engine::make(e, limits)).collect::<Result<Vec<_>, _>>()?;
-        let report = crate::wast::run_script("case", &text, fresh);
+        let mut report = crate::wast::run_script("case", &text, fresh);
+        report.time.setup = start.elapsed().as_secs_f64() - report.time.total();
         println!("report {}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
         let _ = std::io::Write::flush(&mut std::io::stdout());
     }
@@ -235,11 +237,13 @@ fn crashed(iso: &Isolation, script: &str, engines: &[String], crash: Crash) -> S
         .flatten();
     let mut report = match rest {
         // The engines that did not crash, compared over the whole script.
-        Some(r) => ScriptReport { engines: engines.to_vec(), ..r },
+        // Its times are per survivor: not comparable with a full run's, so dropped.
+        Some(r) => ScriptReport { engines: engines.to_vec(), time: Default::default(), ..r },
         None => {
             let Delta { passed, failed, skipped, divergences, poisoned } = crash.before;
             let name = script.to_string();
-            ScriptReport { name, engines: engines.to_vec(), passed, failed, skipped, divergences, poisoned }
+            let engines = engines.to_vec();
+            ScriptReport { name, engines, passed, failed, skipped, divergences, poisoned, time: Default::default() }
         }
     };
     if culprits.is_empty() {

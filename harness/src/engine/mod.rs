@@ -140,7 +140,7 @@ pub enum ImportRef {
 }
 
 /// The engines this build has, by name; the first is the reference.
-pub const ALL: &[&str] = &["model", "wasmi", "wasmtime"];
+pub const ALL: &[&str] = &["model", "wasmi", "wasmtime", "wasmtime-quick", "wasmtime-winch"];
 
 // ANCHOR: make
 /// A fresh engine by name.
@@ -148,7 +148,9 @@ pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>
     match name {
         "model" => Ok(Box::new(model::ModelEngine::new(limits))),
         "wasmi" => Ok(Box::new(wasmi::WasmiEngine::new(limits))),
-        "wasmtime" => Ok(Box::new(wasmtime::WasmtimeEngine::new(limits))),
+        name if let Some(&c) = wasmtime::Compiler::ALL.iter().find(|c| c.name() == name) => {
+            Ok(Box::new(wasmtime::WasmtimeEngine::new(limits, c)))
+        }
         // Engines wrong on purpose, for the harness's own tests.
         other if other.starts_with("faulty-") => match faulty::FaultyEngine::new(other, limits) {
             Some(e) => Ok(Box::new(e)),
