@@ -22,8 +22,13 @@ use arbitrary::Unstructured;
 use serde::Serialize;
 
 use crate::r#gen::{self, Events};
+use crate::shrink;
 use crate::wast::{Divergence, ScriptReport, Timing};
 use crate::worker::{self, Isolation};
+
+/// Failed tries in a row before `wasm-shrink` deems a module minimal: each
+/// try reruns the script, so this bounds the time a finding takes to save.
+const SHRINK_ATTEMPTS: u32 = 100;
 
 /// Which generator makes the cases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,22 +281,7 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
         };
         let text = &this.text;
         let generated = t0.elapsed().as_secs_f64();
-        let mut isolated = 0.0;
-        let report = match streamer.run(text, opts.case_timeout) {
-            Some(r) => r,
-            None => {
-                let t1 = Instant::now();
-                // Crashed or hung: the isolated runner places and attributes it.
-                streamer =
-                    Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot restart a worker: {e}"))?;
-                let path = opts.out.join(format!(".case-{job}.wast"));
-                std::fs::write(&path, text).map_err(|e| e.to_string())?;
-                let r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
-                let _ = std::fs::remove_file(&path);
-                isolated = t1.elapsed().as_secs_f64();
-                r
-            }
-        };
+        let (report, isolated) = run_case(&mut streamer, iso, opts, job, text)?;
         let ran = t0.elapsed().as_secs_f64() - generated - isolated;
         let new_signature = {
             let mut guard = shared.lock().expect("stats lock");
@@ -339,6 +329,28 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
     Ok(())
 }
 
+/// Runs one case on `streamer`; a case that crashes or hangs it is rerun
+/// isolated, which places and attributes the crash, and the worker is
+/// replaced. Also returns the seconds spent isolating.
+fn run_case(
+    streamer: &mut Streamer,
+    iso: &Isolation,
+    opts: &Options,
+    job: u64,
+    text: &str,
+) -> Result<(ScriptReport, f64), String> {
+    if let Some(r) = streamer.run(text, opts.case_timeout) {
+        return Ok((r, 0.0));
+    }
+    let t0 = Instant::now();
+    *streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot restart a worker: {e}"))?;
+    let path = opts.out.join(format!(".case-{job}.wast"));
+    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    let r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
+    let _ = std::fs::remove_file(&path);
+    Ok((r, t0.elapsed().as_secs_f64()))
+}
+
 /// Minimises a diverging script and saves it, atomically, as
 /// `finding-<hash>.wast` and `.json` in the output folder.
 fn save_finding(
@@ -349,17 +361,14 @@ fn save_finding(
     report: &ScriptReport,
     sig: &str,
 ) -> Result<(), String> {
-    let scratch = opts.out.join(format!(".minimise-{job}.wast"));
-    let same = |candidate: &str| -> bool {
-        if std::fs::write(&scratch, candidate).is_err() {
-            return false;
-        }
-        let r = worker::run_isolated(iso, &scratch.display().to_string(), &opts.engines);
-        r.divergences.first().is_some_and(|d| signature(d) == sig)
+    let mut streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot start a worker: {e}"))?;
+    let mut same = |candidate: &str| -> bool {
+        run_case(&mut streamer, iso, opts, job, candidate)
+            .is_ok_and(|(r, _)| r.divergences.first().is_some_and(|d| signature(d) == sig))
     };
-    let minimal = minimise(text, &same);
-    let _ = std::fs::remove_file(&scratch);
-    let r = worker::run_isolated(iso, &write_tmp(&opts.out, job, &minimal)?, &opts.engines);
+    let steps = minimise(text, &mut same);
+    let minimal = shrink::shrink_modules(&directives(&steps), SHRINK_ATTEMPTS, &mut same);
+    let (r, _) = run_case(&mut streamer, iso, opts, job, &minimal)?;
     let name = format!("finding-{:016x}", fxhash(sig));
     let header = format!(";; finding: {sig}\n;; replay: lockstep replay --engines {} FILE\n", opts.engines.join(","));
     atomic_write(&opts.out.join(format!("{name}.wast")), &format!("{header}{minimal}"))?;
@@ -372,14 +381,7 @@ fn save_finding(
         &opts.out.join(format!("{name}.json")),
         &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
     )?;
-    let _ = std::fs::remove_file(opts.out.join(format!(".min-{job}.wast")));
     Ok(())
-}
-
-fn write_tmp(dir: &Path, job: u64, text: &str) -> Result<String, String> {
-    let path = dir.join(format!(".min-{job}.wast"));
-    std::fs::write(&path, text).map_err(|e| e.to_string())?;
-    Ok(path.display().to_string())
 }
 
 fn atomic_write(path: &Path, contents: &str) -> Result<(), String> {
@@ -394,7 +396,7 @@ fn fxhash(s: &str) -> u64 {
 
 /// Removes directives one at a time, from the last to the first, keeping a
 /// removal whenever `still` holds for what is left.
-pub fn minimise(text: &str, still: &dyn Fn(&str) -> bool) -> String {
+pub fn minimise(text: &str, still: &mut dyn FnMut(&str) -> bool) -> String {
     let mut pieces = directives(text);
     let mut i = pieces.len();
     while i > 0 {
@@ -476,7 +478,7 @@ mod tests {
     #[test]
     fn minimise_keeps_only_what_the_predicate_needs() {
         let text = ";; c\n(module $a)\n(register \"a\" $a)\n(invoke \"keep\" (i32.const 1))\n(module (; x ;) $b)\n";
-        let min = minimise(text, &|t: &str| t.contains("keep"));
+        let min = minimise(text, &mut |t: &str| t.contains("keep"));
         assert_eq!(min, "(invoke \"keep\" (i32.const 1))\n");
     }
 }

@@ -11,6 +11,7 @@ pub mod instrument;
 pub mod limits;
 pub mod report;
 pub mod scripts;
+pub mod shrink;
 pub mod spectest;
 pub mod trace;
 pub mod wast;
