@@ -30,6 +30,10 @@ use crate::worker::{self, Isolation};
 /// try reruns the script, so this bounds the time a finding takes to save.
 const SHRINK_ATTEMPTS: u32 = 100;
 
+/// The most runs minimising one finding may take (then it keeps what it
+/// has): a bound on the time a finding holds up its job, by count.
+const MINIMISE_RUNS: usize = 400;
+
 /// Reruns of a crashed case whose crash no engine alone reproduced.
 const ATTRIBUTION_RETRIES: usize = 2;
 
@@ -167,13 +171,22 @@ pub fn time_table(stats: &Stats, engines: &[String]) -> String {
     }
     let _ = writeln!(out, "  {:<16}{:>10.1}  ({} cases rerun isolated)", "isolate", stats.isolate_secs, stats.restarts);
     let _ = writeln!(out, "  {:<16}{:>10.1}  ({} findings)", "minimise", stats.minimise_secs, stats.findings);
+    let busy = stats.generate_secs + stats.run_secs;
+    let all = busy + stats.isolate_secs + stats.minimise_secs;
+    let rate = |secs: f64| stats.cases as f64 / secs.max(1e-9);
+    let _ = writeln!(
+        out,
+        "throughput: {:.1} cases/s per core generating and running; {:.1} counting isolation and minimising",
+        rate(busy),
+        rate(all)
+    );
     out
 }
 
 /// Whether a divergence is the known wasmi bug
 /// (`corpus/findings/wasmi-failed-instance-imported-global.wast`): once a
 /// function that a failed instantiation left in a table is called (which the
-/// harness's probe does at the next observation), wasmi reads a global of an
+/// harness's probe does when it observes the state after that step), wasmi reads a global of an
 /// instance that was never completed: a crash, or in a release build often
 /// another instance's global, so a wrong value or a wrong slot label.
 pub fn is_known(d: &Divergence, case: &Case) -> bool {
@@ -387,12 +400,21 @@ fn save_finding(
     sig: &str,
 ) -> Result<(), String> {
     let mut streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot start a worker: {e}"))?;
+    let mut runs = 0;
     let mut same = |candidate: &str| -> bool {
-        run_case(&mut streamer, iso, opts, job, candidate)
-            .is_ok_and(|(r, _)| r.divergences.first().is_some_and(|d| signature(d) == sig))
+        runs += 1;
+        runs <= MINIMISE_RUNS
+            && run_case(&mut streamer, iso, opts, job, candidate)
+                .is_ok_and(|(r, _)| r.divergences.first().is_some_and(|d| signature(d) == sig))
     };
     let steps = minimise(text, &mut same);
-    let minimal = shrink::shrink_modules(&directives(&steps), SHRINK_ATTEMPTS, &mut same);
+    // A crash is rerun isolated at every try (several processes each), so
+    // its modules are not shrunk: its steps are what matters to place it.
+    let minimal = if sig.contains("crashed") {
+        steps
+    } else {
+        shrink::shrink_modules(&directives(&steps), SHRINK_ATTEMPTS, &mut same)
+    };
     let (r, _) = run_case(&mut streamer, iso, opts, job, &minimal)?;
     let name = format!("finding-{:016x}", fxhash(sig));
     let header = format!(";; finding: {sig}\n;; replay: lockstep replay --engines {} FILE\n", opts.engines.join(","));

@@ -1,10 +1,13 @@
 //! Execution through the embedder API: depth without host recursion, host
 //! functions that re-enter the store mid-call, and what a failed
-//! instantiation leaves behind.
+//! instantiation leaves behind; the soundness checks (preservation and
+//! progress, `model::exec::typing`) hold along runs and can fail.
 
 use std::rc::Rc;
 
 use model::embed::{self, ExternVal, Store, ValidModule};
+use model::exec::typing::{self, TypeCache};
+use model::exec::{Label, Thread};
 use model::runtime::{FuncAddr, ModuleAddr, Ref, Value};
 use model::syntax::{FuncType, ValType};
 use model::{Error, ExhaustionKind, TrapKind};
@@ -142,28 +145,35 @@ const SIDE: &str = r#"
       (start $patch))
 "#;
 
-#[test]
-fn a_host_function_instantiates_a_module_while_wasm_is_running() {
-    let mut store = embed::store_init();
+/// `MAIN` in `store`, with a `dlopen` host function that instantiates
+/// `SIDE` against main's table and memory while wasm runs, and returns the
+/// slot the side's patch stored at address 0.
+fn main_with_dlopen(store: &mut Store) -> ModuleAddr {
     let side = compile(SIDE);
     let main_cell: Rc<std::cell::Cell<Option<ModuleAddr>>> = Rc::default();
     let main_for_host = main_cell.clone();
     let dlopen = embed::func_alloc(
-        &mut store,
+        store,
         FuncType { params: vec![], results: vec![ValType::I32] },
         "dlopen",
         Rc::new(move |store: &mut Store, _caller, _args: &[Value]| {
             let main = main_for_host.get().expect("main is instantiated");
             let imports = [export(store, main, "table"), export(store, main, "memory")];
             embed::module_instantiate(store, &side, &imports)?;
-            // The slot index the patch stored at address 0.
             let ExternVal::Mem(mem) = export(store, main, "memory") else { unreachable!() };
             let bytes: Vec<u8> = (0..4).map(|i| embed::mem_read(store, mem, i).unwrap()).collect();
             Ok(vec![Value::I32(u32::from_le_bytes(bytes.try_into().unwrap()))])
         }),
     );
-    let main = instantiate(&mut store, MAIN, &[ExternVal::Func(dlopen)]);
+    let main = instantiate(store, MAIN, &[ExternVal::Func(dlopen)]);
     main_cell.set(Some(main));
+    main
+}
+
+#[test]
+fn a_host_function_instantiates_a_module_while_wasm_is_running() {
+    let mut store = embed::store_init();
+    let main = main_with_dlopen(&mut store);
     let f = func(&store, main, "load_and_call");
     assert_eq!(embed::func_invoke(&mut store, f, &[Value::I32(14)]), Ok(vec![Value::I32(42)]));
 
@@ -259,4 +269,265 @@ fn a_shrinking_table_breaks_an_invariant() {
     let before = model::exec::invariants::Shape::of(&store);
     store[t].elem.pop();
     model::exec::invariants::check(&before, &store);
+}
+
+// ---------------------------------------------------------------------------
+// Soundness: the typing judgement of configurations (`model::exec::typing`).
+
+/// Control of every shape: blocks with parameters and several results,
+/// loops with parameters, `if` with and without `else` (either arm taken),
+/// `br_table`, `br_if`, `return` from inside blocks, direct, indirect and
+/// recursive calls, references in locals, globals and tables.
+const CONTROL: &str = r#"
+    (module
+      (type $ii (func (param i32) (result i32)))
+      (type $pair (func (param i32) (result i32 i64)))
+      (table 2 funcref)
+      (global $g (mut funcref) (ref.null func))
+      (global $n (mut i64) (i64.const 0))
+      (elem (i32.const 0) $sq $fac)
+      (func $sq (type $ii) (i32.mul (local.get 0) (local.get 0)))
+      (func $fac (export "fac") (type $ii)
+        (if (result i32) (i32.le_s (local.get 0) (i32.const 1))
+          (then (i32.const 1))
+          (else (i32.mul (local.get 0) (call $fac (i32.sub (local.get 0) (i32.const 1)))))))
+      (func $split (type $pair) (local.get 0) (i64.extend_i32_u (local.get 0)))
+      (func (export "run") (param $x i32) (result i32)
+        (local $r funcref) (local $acc i32)
+        (local.set $r (ref.func $sq))
+        (global.set $g (local.get $r))
+        ;; a loop with a parameter, counting down
+        (local.get $x)
+        (loop $l (param i32) (result i32)
+          (local.set $acc (i32.add (local.get $acc) (call_indirect (type $ii) (local.get 0) (i32.const 0))))
+          (i32.sub (i32.const 1))
+          (local.tee 0)
+          (br_if $l (local.get 0))
+          (drop) (local.get $acc))
+        ;; a block with a parameter and two results, left by br
+        (block $b (param i32) (result i32 i64)
+          (call $split)
+          (br $b))
+        (global.set $n)
+        ;; br_table into nested blocks; the path through $zero returns early
+        (block $z (result i32)
+          (block $one (result i32)
+            (block $zero (result i32)
+              (i32.const 100)
+              (br_table $zero $one $z (i32.rem_u (local.get $acc) (i32.const 3))))
+            (i32.add (i32.const 1))
+            (return (i32.add (call_indirect (type $ii) (i32.const 5) (i32.const 1)))))
+          (i32.add (i32.const 2)))
+        (i32.add)
+        ;; if without else, the condition false: the parameter passes through
+        (if (param i32) (result i32) (i32.const 0) (then (drop) (unreachable) (i32.const 7)))
+        (i32.add (ref.is_null (global.get $g)))))
+"#;
+
+fn checked_store() -> Store {
+    let mut store = embed::store_init();
+    store.check_invariants = true;
+    store
+}
+
+#[test]
+fn well_typed_runs_keep_their_typing_at_every_step() {
+    let mut store = checked_store();
+    let inst = instantiate(&mut store, CONTROL, &[]);
+    let fac = func(&store, inst, "fac");
+    assert_eq!(embed::func_invoke(&mut store, fac, &[Value::I32(10)]), Ok(vec![Value::I32(3_628_800)]));
+    let run = func(&store, inst, "run");
+    // The sum of squares x..1, then `br_table` on it modulo 3: x = 4 takes
+    // $zero and returns 100 + 1 + fac(5); x = 3 takes $z, x = 5 takes $one.
+    assert_eq!(embed::func_invoke(&mut store, run, &[Value::I32(4)]), Ok(vec![Value::I32(221)]));
+    assert_eq!(embed::func_invoke(&mut store, run, &[Value::I32(3)]), Ok(vec![Value::I32(14 + 100)]));
+    assert_eq!(embed::func_invoke(&mut store, run, &[Value::I32(5)]), Ok(vec![Value::I32(55 + 100 + 2)]));
+    let down = instantiate(&mut store, COUNTDOWN, &[]);
+    let down = func(&store, down, "down");
+    assert_eq!(embed::func_invoke(&mut store, down, &[Value::I32(50)]), Ok(vec![Value::I32(50)]));
+}
+
+#[test]
+fn typing_holds_through_traps_reentry_and_failed_instantiation() {
+    // Re-entry: the host instantiates a module (with a start function) while
+    // the wasm caller is suspended in the call.
+    let mut store = checked_store();
+    let main = main_with_dlopen(&mut store);
+    let f = func(&store, main, "load_and_call");
+    assert_eq!(embed::func_invoke(&mut store, f, &[Value::I32(14)]), Ok(vec![Value::I32(42)]));
+
+    // A trap ends the run; an instantiation that traps in its data segment.
+    let traps = instantiate(
+        &mut store,
+        r#"(module (func (export "t") (result i32) (i32.div_u (i32.const 1) (i32.const 0))))"#,
+        &[],
+    );
+    let t = func(&store, traps, "t");
+    assert_eq!(embed::func_invoke(&mut store, t, &[]), Err(Error::Trap(TrapKind::IntegerDivideByZero)));
+    let failing = compile(r#"(module (memory 1) (data (i32.const 65535) "too long"))"#);
+    assert_eq!(
+        embed::module_instantiate(&mut store, &failing, &[]),
+        Err(Error::Trap(TrapKind::OutOfBoundsMemoryAccess))
+    );
+}
+
+/// A thread about to run `run` of [`CONTROL`] with `x`, stepped `n` times.
+fn control_thread(n: usize) -> (Store, Thread) {
+    let mut store = embed::store_init();
+    let inst = instantiate(&mut store, CONTROL, &[]);
+    let run = func(&store, inst, "run");
+    let (mut t, _) = model::exec::thread_invoke(&mut store, run, &[Value::I32(4)]).unwrap();
+    for _ in 0..n {
+        model::exec::step(&mut store, &mut t).unwrap();
+    }
+    (store, t)
+}
+
+#[test]
+fn a_hand_built_configuration_is_well_typed_until_corrupted() {
+    let mut cache = TypeCache::default();
+    // Deep enough to be inside the loop, below an indirect call.
+    for n in [0, 1, 5, 12, 20, 40] {
+        let (store, t) = control_thread(n);
+        typing::check_config(&store, &t, &mut cache);
+    }
+}
+
+#[test]
+#[should_panic(expected = "model bug: preservation: ")]
+fn an_operand_of_the_wrong_type_is_ill_typed() {
+    let (store, mut t) = control_thread(20);
+    let top = t.stack.last_mut().expect("operands");
+    *top = match *top {
+        Value::I32(c) => Value::I64(c.into()),
+        _ => Value::I32(0),
+    };
+    typing::check_config(&store, &t, &mut TypeCache::default());
+}
+
+#[test]
+fn each_corruption_is_reported_with_what_differs() {
+    let judge = |store: &Store, t: &Thread| typing::config(store, t, &mut TypeCache::default());
+    let (store, t) = control_thread(3);
+    assert_eq!(judge(&store, &t), Ok(()));
+
+    // A local of the wrong type.
+    let mut bad = t.clone();
+    bad.stack[1] = Value::I32(0);
+    let e = judge(&store, &bad).unwrap_err();
+    assert!(e.contains("local 1 holds I32(0), expected funcref"), "{e}");
+
+    // A dropped label.
+    let mut bad = t.clone();
+    bad.labels.pop();
+    let e = judge(&store, &bad).unwrap_err();
+    assert!(e.contains("labels, but") && e.contains("blocks are open here"), "{e}");
+
+    // A label of the wrong arity.
+    let mut bad = t.clone();
+    let Label { arity, .. } = bad.labels.last_mut().unwrap();
+    *arity += 1;
+    assert!(judge(&store, &bad).unwrap_err().contains("label 0 is"));
+
+    // An operand of the wrong type on top; an extra one; a missing one.
+    let mut bad = t.clone();
+    bad.stack.push(Value::I32(1));
+    let e = judge(&store, &bad).unwrap_err();
+    assert!(
+        e.ends_with("func 3 at pc 3 (`global.set 0`): operand 1 (from the bottom) is I32(1), expected funcref"),
+        "{e}"
+    );
+    let mut bad = t.clone();
+    bad.stack.push(Value::Ref(Ref::Null(model::syntax::RefType::FuncRef)));
+    let e = judge(&store, &bad).unwrap_err();
+    assert!(e.ends_with("2 operands, expected 1"), "{e}");
+    let mut bad = t.clone();
+    bad.stack.pop();
+    let e = judge(&store, &bad).unwrap_err();
+    assert!(e.ends_with("0 operands, expected 1"), "{e}");
+
+    // A function reference to nowhere.
+    let mut bad = t.clone();
+    bad.stack[1] = Value::Ref(Ref::Func(FuncAddr(999)));
+    assert!(judge(&store, &bad).unwrap_err().contains("local 1 holds"));
+
+    // A pc in dead code (the `i32.const 7` after the `unreachable` of the
+    // last `if`, the `end` after `br $b`), and one on a `br_table` label.
+    let frame = t.frames.last().unwrap();
+    let code = frame.code.clone();
+    let after_unreachable = code.iter().position(|i| *i == model::syntax::Instr::Unreachable).unwrap() + 1;
+    let after_br = code.iter().position(|i| matches!(i, model::syntax::Instr::Br(_))).unwrap() + 1;
+    assert_eq!(code[after_br], model::syntax::Instr::End);
+    for dead in [after_unreachable, after_br] {
+        let mut bad = t.clone();
+        bad.frames.last_mut().unwrap().pc = dead as u32;
+        assert!(judge(&store, &bad).unwrap_err().contains("unreachable code"));
+    }
+    let label = code.iter().position(|i| matches!(i, model::syntax::Instr::BrTableLabel(_))).unwrap();
+    let mut bad = t.clone();
+    bad.frames.last_mut().unwrap().pc = label as u32;
+    assert!(judge(&store, &bad).unwrap_err().contains("pc is not at an instruction"));
+
+    // No frame at all.
+    let e = judge(&store, &Thread::default()).unwrap_err();
+    assert!(e.contains("no frame"), "{e}");
+}
+
+#[test]
+fn a_suspended_caller_must_be_just_past_its_call() {
+    let judge = |store: &Store, t: &Thread| typing::config(store, t, &mut TypeCache::default());
+    let mut store = embed::store_init();
+    let inst = instantiate(&mut store, CONTROL, &[]);
+    let fac = func(&store, inst, "fac");
+    let (mut t, _) = model::exec::thread_invoke(&mut store, fac, &[Value::I32(3)]).unwrap();
+    while t.frames.len() < 3 {
+        model::exec::step(&mut store, &mut t).unwrap();
+    }
+    assert_eq!(judge(&store, &t), Ok(()));
+    let mut bad = t.clone();
+    bad.frames[1].pc -= 1;
+    let e = judge(&store, &bad).unwrap_err();
+    assert!(e.starts_with("frame 1 of 3, func") && e.contains("which does not call"), "{e}");
+}
+
+#[test]
+fn the_store_is_typed_too() {
+    let judge = |store: &Store, t: &Thread| typing::config(store, t, &mut TypeCache::default());
+    let (mut store, t) = control_thread(3);
+    store.globals[1].value = Value::I32(0);
+    assert!(judge(&store, &t).unwrap_err().contains("global 1 of type i64 holds I32(0)"));
+    let (mut store, t) = control_thread(3);
+    store.tables[0].elem[0] = Ref::Null(model::syntax::RefType::ExternRef);
+    assert!(judge(&store, &t).unwrap_err().contains("table 0 of funcref holds Null(ExternRef) at 0"));
+    let (mut store, t) = control_thread(3);
+    store.tables[0].elem.pop();
+    assert!(judge(&store, &t).unwrap_err().contains("table 0 holds 1 elements"));
+}
+
+/// The run loop checks the configuration it starts from: a corrupted one is
+/// a preservation failure of whatever built it.
+#[test]
+#[should_panic(expected = "model bug: preservation: the run starts from an ill-typed configuration: frame 0 of 1")]
+fn a_run_from_an_ill_typed_configuration_fails_preservation() {
+    let (mut store, mut t) = control_thread(3);
+    t.labels.pop();
+    store.check_invariants = true;
+    let _ = model::exec::run(&mut store, &mut t);
+}
+
+/// A model bug inside a step from a well-typed configuration is a failure of
+/// progress (here a host function plays the bug).
+#[test]
+#[should_panic(expected = "model bug: progress: the well-typed configuration at func")]
+fn a_model_bug_inside_a_step_is_a_progress_failure() {
+    let mut store = checked_store();
+    let buggy = embed::func_alloc(
+        &mut store,
+        FuncType { params: vec![], results: vec![ValType::I32] },
+        "buggy",
+        Rc::new(|_: &mut Store, _, _: &[Value]| panic!("model bug: a host function standing in for one")),
+    );
+    let main = instantiate(&mut store, MAIN, &[ExternVal::Func(buggy)]);
+    let f = func(&store, main, "load_and_call");
+    let _ = embed::func_invoke(&mut store, f, &[Value::I32(1)]);
 }

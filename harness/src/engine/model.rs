@@ -88,8 +88,9 @@ impl ModelEngine {
         &self.store
     }
 
-    /// Checks the store's invariants after every step from now on
-    /// ([`model::exec::invariants`]): a broken one panics as a model bug.
+    /// Checks the store's invariants and the configuration's typing at every
+    /// step from now on ([`model::exec::invariants`], [`model::exec::typing`]):
+    /// a broken one panics as a model bug.
     pub fn check_invariants(&mut self) {
         self.store.check_invariants = true;
     }

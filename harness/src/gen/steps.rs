@@ -38,6 +38,13 @@ pub(crate) fn generate(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Scenari
             kinds => *g.u.choose(kinds)?,
         };
         g.step(kind)?;
+        // A step that leaves a function behind is already one after which
+        // the harness probes it (its observation reads the table).
+        if g.st.has_left_behind()
+            && let Some(last) = g.steps.last_mut()
+        {
+            last.left_behind = true;
+        }
     }
     Ok(g.finish())
 }

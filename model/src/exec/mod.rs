@@ -6,6 +6,7 @@ pub mod instantiate;
 pub mod invariants;
 pub mod numerics;
 pub mod step;
+pub mod typing;
 
 pub use config::{Frame, Label, Status, Thread};
 pub use step::step;
@@ -48,10 +49,17 @@ pub fn run(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
     if store.check_invariants { run_loop::<true>(store, t) } else { run_loop::<false>(store, t) }
 }
 
-/// The loop of [`run`]; with `CHECK`, the store's invariants are checked
-/// after every step. A const parameter, so that the common loop stays small.
+/// The loop of [`run`]. A const parameter, so that the common loop stays
+/// small; with `CHECK`, the soundness properties are checked at every step
+/// ([`typing`]): the configuration the run starts from is well-typed, and so
+/// is the one after each step that leaves the thread running (the one the
+/// next step starts from: nothing runs between two steps but the trace,
+/// which only reads), or its values when it is done (*preservation*); `step`
+/// returns from each of them (*progress*); and across each step the store
+/// only grows ([`invariants`]).
 fn run_loop<const CHECK: bool>(store: &mut Store, t: &mut Thread) -> Result<Vec<Value>, Error> {
     let mut budget = store.policy.max_steps;
+    let mut checks = if CHECK { Some((typing::RunCheck::start(store, t), invariants::Shape::of(store))) } else { None };
     loop {
         if budget == 0 {
             return Err(Error::Exhaustion(ExhaustionKind::Steps));
@@ -60,12 +68,18 @@ fn run_loop<const CHECK: bool>(store: &mut Store, t: &mut Thread) -> Result<Vec<
         if store.trace.is_some() {
             record(store, t);
         }
-        let before = if CHECK { Some(invariants::Shape::of(store)) } else { None };
-        let status = step(store, t);
-        if let Some(before) = &before {
-            invariants::check(before, store);
+        if CHECK && let Some((typing, shape)) = &mut checks {
+            let at = typing::Site::of(t.frame());
+            let status = typing::step_with_progress(store, t, &at);
+            shape.advance(store);
+            let status = status?;
+            typing.after(store, t, &status, &at);
+            if let Status::Done(vals) = status {
+                return Ok(vals);
+            }
+            continue;
         }
-        if let Status::Done(vals) = status? {
+        if let Status::Done(vals) = step(store, t)? {
             return Ok(vals);
         }
     }

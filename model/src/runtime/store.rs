@@ -82,8 +82,9 @@ pub struct Store {
     /// When `Some`, every step of [`crate::exec::run`] is recorded here
     /// (for traces; costs one branch per step when `None`).
     pub trace: Option<Vec<crate::exec::TraceStep>>,
-    /// When set, [`crate::exec::run`] checks the store's invariants after
-    /// every step ([`crate::exec::invariants`]), for property tests.
+    /// When set, [`crate::exec::run`] checks the store's invariants and the
+    /// typing of the configuration (preservation, progress) at every step
+    /// ([`crate::exec::invariants`], [`crate::exec::typing`]), for property tests.
     pub check_invariants: bool,
     /// Frames live across all threads: a host function that re-enters wasm
     /// runs a new thread on the same call stack budget.

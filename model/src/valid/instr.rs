@@ -6,6 +6,10 @@
 //! operand of the polymorphic stack left by `unreachable`, `br`, `br_table`
 //! and `return`. The control stack holds one [`CtrlFrame`] per open block;
 //! its label types are `C.labels`. Neither uses host recursion.
+//!
+//! Run through [`code_types`], the algorithm also records both stacks before
+//! every instruction, for the soundness checks of [`crate::exec::typing`];
+//! recording changes no verdict and no message.
 
 use super::context::Context;
 use super::types::{block_type, single};
@@ -21,7 +25,7 @@ type Operand = Option<ValType>;
 
 /// The structured instruction that opened a control frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FrameKind {
+pub(crate) enum FrameKind {
     /// The implicit block of a function body or constant expression.
     Func,
     Block,
@@ -31,7 +35,8 @@ enum FrameKind {
 }
 
 /// A control frame (Appendix, `ctrl_frame`). `else_` and `end` are the
-/// positions the decoder resolved, checked when `else` and `end` arrive.
+/// positions the decoder resolved, checked when `else` and `end` arrive;
+/// `start` is the position of the instruction that opened it.
 #[derive(Clone, Copy, Debug)]
 struct CtrlFrame<'m> {
     kind: FrameKind,
@@ -39,6 +44,7 @@ struct CtrlFrame<'m> {
     end_types: &'m [ValType],
     height: usize,
     unreachable: bool,
+    start: Pc,
     else_: Pc,
     end: Pc,
 }
@@ -48,6 +54,12 @@ impl<'m> CtrlFrame<'m> {
     /// continues at its start, to any other block after its end.
     fn label_types(&self) -> &'m [ValType] {
         if self.kind == FrameKind::Loop { self.start_types } else { self.end_types }
+    }
+
+    /// Where a branch to the label continues in flat code (§4.4.8): the
+    /// `loop` itself, or just past the `end` of any other block.
+    fn cont(&self) -> Pc {
+        if self.kind == FrameKind::Loop { self.start } else { self.end + 1 }
     }
 }
 
@@ -66,37 +78,26 @@ pub(crate) struct ExprValidator<'c, 'm> {
     ctrls: Vec<CtrlFrame<'m>>,
     /// Reused by `br_table`, which pops and re-pushes operands per target.
     scratch: Vec<Operand>,
+    /// The lowest heights of `vals` and `ctrls` since the last record
+    /// ([`ExprValidator::record`]; a frame flagged unreachable counts as
+    /// popped): what lies below them is unchanged, so a record shares it.
+    vals_low: usize,
+    ctrls_low: usize,
+    /// When set, the types at every position are recorded ([`code_types`]).
+    rec: Option<Recorder>,
 }
 
 /// Functions (§3.4.1): the body, with `C.locals = t1* t*`, `C.labels = [t2*]`
 /// and `C.return = [t2*]`, must have type `[] -> [t2*]`.
 pub(crate) fn func_body<'m>(c: &Context<'m>, ty: &'m FuncType, locals: &'m [ValType], body: &[Instr]) -> Result {
-    let mut v = ExprValidator {
-        c,
-        params: &ty.params,
-        locals,
-        ret: Some(&ty.results),
-        constant: false,
-        vals: Vec::new(),
-        ctrls: Vec::new(),
-        scratch: Vec::new(),
-    };
+    let mut v = ExprValidator::new(c, &ty.params, locals, Some(&ty.results), false, None);
     v.expr(body, &ty.results)
 }
 
 /// Constant expressions (§3.3.10): `expr` must be constant and have type
 /// `[] -> [t]` under `c` (which, at module level, sees only imported globals).
 pub(crate) fn const_expr(c: &Context<'_>, expr: &[Instr], t: ValType) -> Result {
-    let mut v = ExprValidator {
-        c,
-        params: &[],
-        locals: &[],
-        ret: None,
-        constant: true,
-        vals: Vec::new(),
-        ctrls: Vec::new(),
-        scratch: Vec::new(),
-    };
+    let mut v = ExprValidator::new(c, &[], &[], None, true, None);
     v.expr(expr, single(t))
 }
 
@@ -138,6 +139,20 @@ fn malformed<T>(pc: usize, what: &str) -> Result<T> {
     invalid(format!("malformed block structure at {pc}: {what}"))
 }
 
+impl<'c, 'm> ExprValidator<'c, 'm> {
+    fn new(
+        c: &'c Context<'m>,
+        params: &'m [ValType],
+        locals: &'m [ValType],
+        ret: Option<&'m [ValType]>,
+        constant: bool,
+        rec: Option<Recorder>,
+    ) -> Self {
+        let (vals, ctrls, scratch) = (Vec::new(), Vec::new(), Vec::new());
+        ExprValidator { c, params, locals, ret, constant, vals, ctrls, scratch, vals_low: 0, ctrls_low: 0, rec }
+    }
+}
+
 impl<'m> ExprValidator<'_, 'm> {
     /// Expressions (§3.3.10) and instruction sequences (§3.3.9): the flat
     /// sequence is the body of an implicit block of type `[] -> [results]`
@@ -146,7 +161,7 @@ impl<'m> ExprValidator<'_, 'm> {
         let Some(last) = code.len().checked_sub(1) else {
             return malformed(0, "empty expression");
         };
-        self.push_ctrl(FrameKind::Func, &[], results, last as Pc, last as Pc);
+        self.push_ctrl(FrameKind::Func, &[], results, 0, last as Pc, last as Pc);
         let mut pc = 0;
         while let Some(instr) = code.get(pc) {
             if self.ctrls.is_empty() {
@@ -154,6 +169,9 @@ impl<'m> ExprValidator<'_, 'm> {
             }
             if self.constant {
                 self.constant_instr(instr)?;
+            }
+            if self.rec.is_some() {
+                self.record(pc, instr);
             }
             self.instr(code, pc, instr)?;
             // A br_table's labels are its immediates, not instructions.
@@ -182,7 +200,9 @@ impl<'m> ExprValidator<'_, 'm> {
             }
             return invalid("type mismatch: operand stack underflow");
         }
-        Ok(self.vals.pop().expect("model bug: operand above the frame height"))
+        let t = self.vals.pop().expect("model bug: operand above the frame height");
+        self.vals_low = self.vals_low.min(self.vals.len());
+        Ok(t)
     }
 
     fn pop_expect(&mut self, expect: ValType) -> Result<Operand> {
@@ -219,13 +239,19 @@ impl<'m> ExprValidator<'_, 'm> {
         Ok(())
     }
 
-    fn push_ctrl(&mut self, kind: FrameKind, ins: &'m [ValType], outs: &'m [ValType], else_: Pc, end: Pc) {
+    /// The `else` arm of the `if` frame just popped: same types and positions.
+    fn push_else(&mut self, if_: &CtrlFrame<'m>) {
+        self.push_ctrl(FrameKind::Else, if_.start_types, if_.end_types, if_.start, if_.else_, if_.end);
+    }
+
+    fn push_ctrl(&mut self, kind: FrameKind, ins: &'m [ValType], outs: &'m [ValType], start: Pc, else_: Pc, end: Pc) {
         self.ctrls.push(CtrlFrame {
             kind,
             start_types: ins,
             end_types: outs,
             height: self.vals.len(),
             unreachable: false,
+            start,
             else_,
             end,
         });
@@ -242,6 +268,7 @@ impl<'m> ExprValidator<'_, 'm> {
             ));
         }
         self.ctrls.pop();
+        self.ctrls_low = self.ctrls_low.min(self.ctrls.len());
         Ok(frame)
     }
 
@@ -258,6 +285,8 @@ impl<'m> ExprValidator<'_, 'm> {
         let frame = self.ctrls.last_mut().expect("model bug: no open control frame");
         self.vals.truncate(frame.height);
         frame.unreachable = true;
+        self.vals_low = self.vals_low.min(self.vals.len());
+        self.ctrls_low = self.ctrls_low.min(self.ctrls.len() - 1);
     }
 
     /// `[t1*] -> [t2*]`: pops the operands, pushes the results.
@@ -490,7 +519,7 @@ impl<'m> ExprValidator<'_, 'm> {
                 if frame.kind != FrameKind::If || frame.else_ as usize != pc || frame.end != *end {
                     return malformed(pc, "else does not match its if");
                 }
-                self.push_ctrl(FrameKind::Else, frame.start_types, frame.end_types, frame.else_, frame.end);
+                self.push_else(&frame);
                 Ok(())
             }
             Instr::End => {
@@ -503,7 +532,7 @@ impl<'m> ExprValidator<'_, 'm> {
                     if frame.else_ as usize != pc {
                         return malformed(pc, "if without else has a misplaced else position");
                     }
-                    self.push_ctrl(FrameKind::Else, frame.start_types, frame.end_types, frame.else_, frame.end);
+                    self.push_else(&frame);
                     self.pop_ctrl()?;
                 }
                 self.push_vals(frame.end_types);
@@ -622,9 +651,197 @@ impl<'m> ExprValidator<'_, 'm> {
         }
         let (ins, outs) = block_type(self.c, bt)?;
         self.pop_vals(ins)?;
-        self.push_ctrl(kind, ins, outs, else_, end);
+        self.push_ctrl(kind, ins, outs, pc as Pc, else_, end);
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------
+// The types at every position, for the soundness checks (Appendix "Soundness").
+
+/// No node: the empty stack.
+const NIL: u32 = u32::MAX;
+
+/// The operand and control stacks the algorithm computes before each
+/// instruction of one code sequence, for [`crate::exec::typing`].
+///
+/// Stacks at consecutive positions share most of their entries, so they are
+/// kept as persistent linked stacks: every position names its top operand
+/// and its innermost control frame, each of which names the entry below it.
+/// Building them costs one node per pushed operand or opened frame, not
+/// one copy of the stacks per position.
+#[derive(Debug)]
+pub(crate) struct CodeTypes {
+    operands: Vec<OperandNode>,
+    labels: Vec<LabelType>,
+    /// Indexed by position; `None` where no instruction starts (a
+    /// `br_table`'s labels).
+    at: Vec<Option<At>>,
+}
+
+/// An operand type, and the node of the operand below it.
+#[derive(Clone, Copy, Debug)]
+struct OperandNode {
+    ty: Operand,
+    below: u32,
+}
+
+/// A control frame as the configuration shows it: a label (§4.2.14.2).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LabelType {
+    pub kind: FrameKind,
+    /// The number of label types.
+    pub arity: u32,
+    /// Where a branch continues (not meaningful for the body's own frame,
+    /// to which a branch returns).
+    pub cont: Pc,
+    /// The operand height at entry, minus the block's parameters.
+    pub height: u32,
+    /// Whether the rest of the block is unreachable (stack-polymorphic).
+    unreachable: bool,
+    /// Whether every enclosing frame was reachable when it was opened.
+    live: bool,
+    below: u32,
+}
+
+/// The stacks before one instruction.
+#[derive(Clone, Copy, Debug)]
+struct At {
+    operands: u32,
+    labels: u32,
+    reachable: bool,
+}
+
+/// The stacks before the instruction at one position (see [`CodeTypes::at`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StackTypes<'a> {
+    types: &'a CodeTypes,
+    at: At,
+}
+
+impl CodeTypes {
+    /// The stacks before the instruction at `pc`; `None` if no instruction
+    /// starts there.
+    pub fn at(&self, pc: Pc) -> Option<StackTypes<'_>> {
+        let at = (*self.at.get(pc as usize)?)?;
+        Some(StackTypes { types: self, at })
+    }
+}
+
+impl<'a> StackTypes<'a> {
+    /// Whether execution can be at this position: every open frame is
+    /// reachable there. The `end` of an `if` counts as reached whenever the
+    /// `if` was, as it is also jumped to.
+    pub fn reachable(&self) -> bool {
+        self.at.reachable
+    }
+
+    /// The operand types, top first (`None`: unknown, only where unreachable).
+    pub fn operands(&self) -> impl Iterator<Item = Operand> + 'a {
+        let ops = &self.types.operands;
+        let mut i = self.at.operands;
+        std::iter::from_fn(move || {
+            let node = ops.get(i as usize)?;
+            i = node.below;
+            Some(node.ty)
+        })
+    }
+
+    /// The open control frames, innermost first; the last is the body's.
+    pub fn labels(&self) -> impl Iterator<Item = &'a LabelType> + 'a {
+        let labels = &self.types.labels;
+        let mut i = self.at.labels;
+        std::iter::from_fn(move || {
+            let node = labels.get(i as usize)?;
+            i = node.below;
+            Some(node)
+        })
+    }
+}
+
+/// What the validator keeps while recording: the node of each entry of its
+/// stacks, as of the last record.
+struct Recorder {
+    types: CodeTypes,
+    operand_nodes: Vec<u32>,
+    label_nodes: Vec<u32>,
+}
+
+impl ExprValidator<'_, '_> {
+    /// Records the stacks before the instruction at `pc`: the entries above
+    /// the low-water marks get new nodes, those below are shared.
+    fn record(&mut self, pc: usize, instr: &Instr) {
+        let Some(rec) = &mut self.rec else { return };
+        let CodeTypes { operands, labels, at } = &mut rec.types;
+        rec.operand_nodes.truncate(self.vals_low);
+        for &ty in &self.vals[rec.operand_nodes.len()..] {
+            let below = rec.operand_nodes.last().copied().unwrap_or(NIL);
+            rec.operand_nodes.push(operands.len() as u32);
+            operands.push(OperandNode { ty, below });
+        }
+        self.vals_low = self.vals.len();
+        rec.label_nodes.truncate(self.ctrls_low);
+        for f in &self.ctrls[rec.label_nodes.len()..] {
+            let below = rec.label_nodes.last().copied().unwrap_or(NIL);
+            let live = labels.get(below as usize).is_none_or(|b| b.live && !b.unreachable);
+            rec.label_nodes.push(labels.len() as u32);
+            labels.push(LabelType {
+                kind: f.kind,
+                arity: f.label_types().len() as u32,
+                cont: f.cont(),
+                height: f.height as u32,
+                unreachable: f.unreachable,
+                live,
+                below,
+            });
+        }
+        self.ctrls_low = self.ctrls.len();
+        let (Some(&top), Some(frame)) = (rec.label_nodes.last(), self.ctrls.last()) else { return };
+        let top_label = labels[top as usize];
+        let here = if *instr == Instr::End {
+            // Whichever way `end` is reached, the block's results lie on its
+            // height, as `pop_ctrl` requires of the arm it checks.
+            let mut below = frame.height.checked_sub(1).map_or(NIL, |h| rec.operand_nodes[h]);
+            for &ty in frame.end_types {
+                operands.push(OperandNode { ty: Some(ty), below });
+                below = operands.len() as u32 - 1;
+            }
+            // The `end` of an `if` is also reached by a jump: from its `else`
+            // (the `then` arm's end) or from a false condition without
+            // `else`, whichever arm the algorithm checked last.
+            let jumped_to = matches!(frame.kind, FrameKind::If | FrameKind::Else);
+            At { operands: below, labels: top, reachable: top_label.live && (jumped_to || !top_label.unreachable) }
+        } else {
+            let top_operand = rec.operand_nodes.last().copied().unwrap_or(NIL);
+            At { operands: top_operand, labels: top, reachable: top_label.live && !top_label.unreachable }
+        };
+        at[pc] = Some(here);
+    }
+}
+
+/// Validates `code` as the body of a function of type `ty` with `locals`
+/// (as [`func_body`]), or, with `ty = None`, as an expression of type
+/// `[] -> []` that is not constant (the instantiation sequence of
+/// [`crate::exec::instantiate::init_sequence`]), recording the stacks
+/// before every instruction.
+pub(crate) fn code_types<'m>(
+    c: &Context<'m>,
+    ty: Option<&'m FuncType>,
+    locals: &'m [ValType],
+    code: &[Instr],
+) -> Result<CodeTypes> {
+    let empty = CodeTypes { operands: Vec::new(), labels: Vec::new(), at: vec![None; code.len()] };
+    let rec = Recorder { types: empty, operand_nodes: Vec::new(), label_nodes: Vec::new() };
+    let mut v = ExprValidator::new(
+        c,
+        ty.map_or(&[], |ty| &ty.params),
+        locals,
+        ty.map(|ty| ty.results.as_slice()),
+        false,
+        Some(rec),
+    );
+    v.expr(code, ty.map_or(&[], |ty| &ty.results))?;
+    Ok(v.rec.take().expect("model bug: the recorder went missing").types)
 }
 
 /// The type `[t1] -> [t2]` of a conversion (§3.3.1, `t2.cvtop_t1_sx?`).

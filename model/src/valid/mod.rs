@@ -27,6 +27,9 @@ mod types;
 use crate::error::ValidationError;
 use crate::syntax::Module;
 
+pub(crate) use context::Context;
+pub(crate) use instr::{CodeTypes, FrameKind, code_types};
+
 /// The result of a validation rule: `Ok` when the rule's premises hold.
 type Result<T = ()> = std::result::Result<T, ValidationError>;
 
