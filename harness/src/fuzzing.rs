@@ -50,9 +50,11 @@ pub fn lockstep_pair(data: &[u8]) {
     check(&scenario.to_wast());
 }
 
+/// The model and `wasmtime-quick`: compiling is most of a case's time, as
+/// in `lockstep fuzz` (see [`crate::engine::wasmtime::Compiler`]).
 fn check(text: &str) {
     let limits = crate::limits::Limits::default();
-    let engines = ["model", "wasmtime"].iter().map(|e| crate::engine::make(e, limits).expect("engine")).collect();
+    let engines = ["model", "wasmtime-quick"].iter().map(|e| crate::engine::make(e, limits).expect("engine")).collect();
     let report = crate::wast::run_script("case.wast", text, engines);
     if let Some(d) = report.divergences.first() {
         panic!("divergence at line {} ({}): {}\n{text}", d.line, d.engine, d.what);
