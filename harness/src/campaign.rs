@@ -359,6 +359,17 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
     Ok(())
 }
 
+/// Whether a candidate is still a scenario the reference runs as written:
+/// every failed check is another engine's (or the worker's crash), none is
+/// the reference's or the script's own (an assertion that no longer holds,
+/// a module removed while still used).
+fn still_valid(r: &ScriptReport, engines: &[String]) -> bool {
+    r.failed.iter().all(|n| {
+        n.what.starts_with("the worker ")
+            || engines[1..].iter().any(|e| n.what.strip_prefix(e.as_str()).is_some_and(|rest| rest.starts_with(':')))
+    })
+}
+
 /// Runs one case on `streamer`; a case that crashes or hangs it is rerun
 /// isolated, which places and attributes the crash, and the worker is
 /// replaced. Also returns the seconds spent isolating.
@@ -404,8 +415,9 @@ fn save_finding(
     let mut same = |candidate: &str| -> bool {
         runs += 1;
         runs <= MINIMISE_RUNS
-            && run_case(&mut streamer, iso, opts, job, candidate)
-                .is_ok_and(|(r, _)| r.divergences.first().is_some_and(|d| signature(d) == sig))
+            && run_case(&mut streamer, iso, opts, job, candidate).is_ok_and(|(r, _)| {
+                r.divergences.first().is_some_and(|d| signature(d) == sig) && still_valid(&r, &opts.engines)
+            })
     };
     let steps = minimise(text, &mut same);
     // A crash is rerun isolated at every try (several processes each), so

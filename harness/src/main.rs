@@ -223,8 +223,13 @@ fn fuzz(
     }
     let opts =
         Options { seconds, seed, jobs, out: out.into(), engines, generator, case_timeout: Duration::from_secs(60) };
-    let mut last = 0.0;
+    let (mut last, mut last_events) = (0.0, 0.0);
     let stats = campaign::run(&opts, &mut |s, t| {
+        // Every 30 s, a line of its own: the linking events so far.
+        if t - last_events >= 30.0 {
+            last_events = t;
+            eprintln!("\r[{t:>5.0}s] events: {}", s.events.compact());
+        }
         if t - last >= 1.0 {
             last = t;
             eprint!(

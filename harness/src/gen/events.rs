@@ -87,6 +87,14 @@ events! {
     mutable_global_write,
 }
 
+impl Events {
+    /// On one line, the events that occurred: `name count, …`.
+    pub fn compact(&self) -> String {
+        let seen = self.counts().into_iter().filter(|(_, n)| *n > 0);
+        seen.map(|(name, n)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
 impl fmt::Display for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let counts = self.counts();
