@@ -350,13 +350,10 @@ impl Engine for ModelEngine {
     }
 
     fn instantiate(&mut self, module: ModuleId, imports: &[ImportRef]) -> (Option<InstNum>, Outcome) {
-        let mut externs = Vec::with_capacity(imports.len());
-        for import in imports {
-            match self.resolve(import) {
-                Some(e) => externs.push(e),
-                None => return (None, Outcome::Link),
-            }
-        }
+        // An import the script cannot name is a link error, before anything runs.
+        let Some(externs) = imports.iter().map(|i| self.resolve(i)).collect::<Option<Vec<_>>>() else {
+            return (None, Outcome::Link);
+        };
         let module = self.book.borrow().modules[module].clone();
         instantiate(&mut self.store, &self.book, &module, &externs)
     }

@@ -567,13 +567,10 @@ impl Engine for WasmiEngine {
     }
 
     fn instantiate(&mut self, module: ModuleId, imports: &[ImportRef]) -> (Option<InstNum>, Outcome) {
-        let mut externs = Vec::with_capacity(imports.len());
-        for import in imports {
-            match self.resolve(import) {
-                Some(e) => externs.push(e),
-                None => return (None, Outcome::Link),
-            }
-        }
+        // An import the script cannot name is a link error, before anything runs.
+        let Some(externs) = imports.iter().map(|i| self.resolve(i)).collect::<Option<Vec<_>>>() else {
+            return (None, Outcome::Link);
+        };
         instantiate(&mut self.store, module, &externs)
     }
 
