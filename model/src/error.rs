@@ -7,21 +7,29 @@
 
 use std::fmt;
 
+use crate::runtime::{GlobalAddr, MemAddr, TableAddr};
+use crate::syntax::ValType;
+
 /// What running (instantiating or invoking) can end in, besides values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// Import matching failed (§4.5.3), or the embedder supplied values of
-    /// the wrong types; no effect on the store happened. Boxed: it is rare,
-    /// and a small `Error` keeps every step's result small.
+    /// Import matching failed (§4.5.4), or the embedder's request was
+    /// invalid (Appendix A.1's `error` for an invalid argument: a value of
+    /// the wrong type, an index out of bounds, a write to an immutable
+    /// global); no effect on the store happened. Boxed: it is rare, and a
+    /// small `Error` keeps every step's result small.
     Link(Box<LinkError>),
     /// A trap (§4.4): execution stopped; earlier store effects remain.
     Trap(TrapKind),
-    /// A resource of the model ran out: call depth or step budget. Not a
-    /// semantic outcome: the spec leaves such limits to the implementation.
+    /// A resource of the model ran out: call depth, step budget, or the size
+    /// a table or memory may be allocated with. Not a semantic outcome: the
+    /// spec leaves such limits to the implementation (Appendix A.2).
     Exhaustion(ExhaustionKind),
 }
 
-/// Why an import did not match (§4.5.3, "external typing" and "import matching").
+/// Why an import did not match (§4.5.4 steps 3–4, "external typing" and
+/// "import matching"), or why the embedder API refused a request
+/// (Appendix A.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkError {
     /// The number of supplied external values differs from the imports.
@@ -30,8 +38,27 @@ pub enum LinkError {
     IncompatibleImport { index: usize, module: String, name: String, reason: String },
     /// No external value was found for an import (embedder-level resolution).
     UnknownImport { module: String, name: String },
-    /// `func_invoke` was given arguments that do not have the parameter types.
-    Arguments(String),
+    /// `func_invoke` was given another number of arguments than the
+    /// function has parameters (§4.5.5 step 4).
+    ArgumentCount { expected: usize, supplied: usize },
+    /// A value the embedder supplied does not have the type of the place it
+    /// was meant for (§4.5.2 "Value Typing"; §4.5.5 step 5 for arguments).
+    ValueType { place: Place, expected: ValType, found: ValType },
+    /// An index past the end of a table or memory (A.1.8 `table_write`
+    /// step 2, A.1.9 `mem_write` step 2).
+    OutOfBounds { place: Place, index: u32, len: u32 },
+    /// `global_write` of an immutable global (A.1.10 `global_write` step 3).
+    Immutable(GlobalAddr),
+}
+
+/// Where a value the embedder supplied was meant to go: named in messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The argument at this position of a `func_invoke`.
+    Argument(usize),
+    Table(TableAddr),
+    Memory(MemAddr),
+    Global(GlobalAddr),
 }
 
 /// The kinds of trap, one per reason the spec's rules can trap.
@@ -53,11 +80,23 @@ pub enum TrapKind {
     Host,
 }
 
-/// Which budget ran out.
+/// Which budget or limit ran out (the store's [`crate::runtime::Policy`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExhaustionKind {
     CallDepth,
     Steps,
+    /// A table would be allocated with `elems` elements, more than the
+    /// policy's `limit` ([`crate::runtime::Policy::max_table_elems`]).
+    TableSize {
+        elems: u32,
+        limit: u32,
+    },
+    /// A memory would be allocated with `pages` pages, more than the
+    /// policy's `limit` ([`crate::runtime::Policy::max_memory_pages`]).
+    MemorySize {
+        pages: u32,
+        limit: u32,
+    },
 }
 
 impl TrapKind {
@@ -83,8 +122,22 @@ impl fmt::Display for Error {
         match self {
             Error::Link(e) => write!(f, "link error: {e}"),
             Error::Trap(k) => write!(f, "trap: {}", k.message()),
-            Error::Exhaustion(ExhaustionKind::CallDepth) => f.write_str("exhaustion: call stack exhausted"),
-            Error::Exhaustion(ExhaustionKind::Steps) => f.write_str("exhaustion: step budget exhausted"),
+            Error::Exhaustion(k) => write!(f, "exhaustion: {k}"),
+        }
+    }
+}
+
+impl fmt::Display for ExhaustionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExhaustionKind::CallDepth => f.write_str("call stack exhausted"),
+            ExhaustionKind::Steps => f.write_str("step budget exhausted"),
+            ExhaustionKind::TableSize { elems, limit } => {
+                write!(f, "a table of {elems} elements exceeds the limit of {limit} elements")
+            }
+            ExhaustionKind::MemorySize { pages, limit } => {
+                write!(f, "a memory of {pages} pages exceeds the limit of {limit} pages")
+            }
         }
     }
 }
@@ -99,7 +152,31 @@ impl fmt::Display for LinkError {
                 write!(f, "incompatible import type for import {index} \"{module}\" \"{name}\": {reason}")
             }
             LinkError::UnknownImport { module, name } => write!(f, "unknown import \"{module}\" \"{name}\""),
-            LinkError::Arguments(why) => write!(f, "bad arguments: {why}"),
+            LinkError::ArgumentCount { expected, supplied } => {
+                write!(f, "{supplied} arguments supplied for {expected} parameters")
+            }
+            LinkError::ValueType { place: place @ Place::Argument(_), expected, found } => {
+                write!(f, "{place} must be {expected}, not {found}")
+            }
+            LinkError::ValueType { place, expected, found } => write!(f, "{place} holds {expected}, not {found}"),
+            LinkError::OutOfBounds { place: place @ Place::Memory(_), index, len } => {
+                write!(f, "byte {index} is out of bounds of {place} ({len} bytes)")
+            }
+            LinkError::OutOfBounds { place, index, len } => {
+                write!(f, "index {index} is out of bounds of {place} ({len} elements)")
+            }
+            LinkError::Immutable(a) => write!(f, "{} is immutable", Place::Global(*a)),
+        }
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Argument(i) => write!(f, "argument {i}"),
+            Place::Table(a) => write!(f, "table {}", a.0),
+            Place::Memory(a) => write!(f, "memory {}", a.0),
+            Place::Global(a) => write!(f, "global {}", a.0),
         }
     }
 }

@@ -12,7 +12,10 @@
 //!   model as binary modules.
 //! - Threads and atomics; the model runs one thread at a time.
 //! - Resource limits are the model's own choices ([`runtime::Policy`]), not
-//!   the spec's; running out of one is [`Error::Exhaustion`], never a panic.
+//!   the spec's; running out of one is [`Error::Exhaustion`], never a panic,
+//!   whatever a module asks for. (Only the embedder's own `table_alloc` and
+//!   `mem_alloc`, which Appendix A.1 gives no error result, panic when asked
+//!   for more: see [`embed`].)
 
 pub mod binary;
 pub mod embed;
@@ -22,4 +25,4 @@ pub mod runtime;
 pub mod syntax;
 pub mod valid;
 
-pub use error::{DecodeError, Error, ExhaustionKind, LinkError, TrapKind, ValidationError};
+pub use error::{DecodeError, Error, ExhaustionKind, LinkError, Place, TrapKind, ValidationError};

@@ -9,8 +9,8 @@ use model::embed::{self, ExternVal, Store, ValidModule};
 use model::exec::typing::{self, TypeCache};
 use model::exec::{Label, Thread};
 use model::runtime::{FuncAddr, ModuleAddr, Ref, Value};
-use model::syntax::{FuncType, ValType};
-use model::{Error, ExhaustionKind, TrapKind};
+use model::syntax::{FuncType, GlobalType, Limits, MemType, Mut, RefType, TableType, ValType};
+use model::{Error, ExhaustionKind, LinkError, Place, TrapKind};
 
 fn compile(wat: &str) -> ValidModule {
     let bytes = wat::parse_str(wat).expect("test module parses");
@@ -250,7 +250,7 @@ fn import_matching_uses_the_current_size() {
     let importer = compile(r#"(module (import "env" "t" (table 3 funcref)))"#);
     assert!(matches!(embed::module_instantiate(&mut store, &importer, &[t]), Err(Error::Link(_))));
     let ExternVal::Table(ta) = t else { unreachable!() };
-    assert_eq!(embed::table_grow(&mut store, ta, 2, Ref::Null(model::syntax::RefType::FuncRef)), Some(1));
+    assert_eq!(embed::table_grow(&mut store, ta, 2, Ref::Null(model::syntax::RefType::FuncRef)), Ok(Some(1)));
     assert!(embed::module_instantiate(&mut store, &importer, &[t]).is_ok());
     let bounded = compile(r#"(module (import "env" "t" (table 3 10 funcref)))"#);
     assert!(matches!(embed::module_instantiate(&mut store, &bounded, &[t]), Err(Error::Link(_))));
@@ -269,6 +269,260 @@ fn a_shrinking_table_breaks_an_invariant() {
     let before = model::exec::invariants::Shape::of(&store);
     store[t].elem.pop();
     model::exec::invariants::check(&before, &store);
+}
+
+// ---------------------------------------------------------------------------
+// The embedder API refuses what the spec refuses (Appendix A.1, §4.5.2), and
+// allocation obeys the store's policy (§4.5.3, Appendix A.2): errors, never
+// an abort, and no effect.
+
+/// A table of `elem` with `n` null slots, allocated by the embedder.
+fn host_table(store: &mut Store, n: u32, elem: RefType) -> model::runtime::TableAddr {
+    let ty = TableType { limits: Limits { min: n, max: None }, elem };
+    embed::table_alloc(store, ty, Ref::Null(elem))
+}
+
+/// Some function address to make a funcref of.
+fn some_func(store: &mut Store) -> FuncAddr {
+    let ty = FuncType { params: vec![], results: vec![] };
+    embed::func_alloc(store, ty, "nothing", Rc::new(|_: &mut Store, _, _: &[Value]| Ok(vec![])))
+}
+
+fn link_error(e: LinkError) -> Result<(), Error> {
+    Err(Error::Link(Box::new(e)))
+}
+
+#[test]
+fn table_write_of_a_funcref_into_an_externref_table_is_an_error_and_writes_nothing() {
+    let mut store = embed::store_init();
+    let f = some_func(&mut store);
+    let t = host_table(&mut store, 2, RefType::ExternRef);
+    let refused = embed::table_write(&mut store, t, 1, Ref::Func(f));
+    let expected =
+        LinkError::ValueType { place: Place::Table(t), expected: ValType::EXTERNREF, found: ValType::FUNCREF };
+    assert_eq!(refused, link_error(expected));
+    assert_eq!(refused.unwrap_err().to_string(), format!("link error: table {} holds externref, not funcref", t.0));
+    assert_eq!(embed::table_read(&store, t, 1), Some(Ref::Null(RefType::ExternRef)));
+    // A null of the other type is refused as well; a reference of the right type is written.
+    assert!(embed::table_write(&mut store, t, 1, Ref::Null(RefType::FuncRef)).is_err());
+    assert_eq!(embed::table_write(&mut store, t, 1, Ref::Extern(7)), Ok(()));
+    assert_eq!(embed::table_read(&store, t, 1), Some(Ref::Extern(7)));
+}
+
+#[test]
+fn table_write_of_an_externref_into_a_funcref_table_is_an_error_and_writes_nothing() {
+    let mut store = embed::store_init();
+    let f = some_func(&mut store);
+    let t = host_table(&mut store, 1, RefType::FuncRef);
+    let expected =
+        LinkError::ValueType { place: Place::Table(t), expected: ValType::FUNCREF, found: ValType::EXTERNREF };
+    assert_eq!(embed::table_write(&mut store, t, 0, Ref::Extern(1)), link_error(expected));
+    assert_eq!(embed::table_read(&store, t, 0), Some(Ref::Null(RefType::FuncRef)));
+    assert_eq!(embed::table_write(&mut store, t, 0, Ref::Func(f)), Ok(()));
+    assert_eq!(embed::table_read(&store, t, 0), Some(Ref::Func(f)));
+}
+
+/// A.1.8 `table_write` step 2: an index out of bounds is an error too.
+#[test]
+fn table_write_out_of_bounds_is_an_error() {
+    let mut store = embed::store_init();
+    let t = host_table(&mut store, 2, RefType::FuncRef);
+    let refused = embed::table_write(&mut store, t, 2, Ref::Null(RefType::FuncRef));
+    assert_eq!(refused, link_error(LinkError::OutOfBounds { place: Place::Table(t), index: 2, len: 2 }));
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        format!("link error: index 2 is out of bounds of table {} (2 elements)", t.0)
+    );
+    assert_eq!(embed::table_size(&store, t), 2);
+}
+
+#[test]
+fn table_grow_with_a_reference_of_the_other_type_is_an_error_and_grows_nothing() {
+    let mut store = embed::store_init();
+    let f = some_func(&mut store);
+    let externs = host_table(&mut store, 1, RefType::ExternRef);
+    let expected =
+        LinkError::ValueType { place: Place::Table(externs), expected: ValType::EXTERNREF, found: ValType::FUNCREF };
+    assert_eq!(embed::table_grow(&mut store, externs, 1, Ref::Func(f)), Err(Error::Link(Box::new(expected))));
+    assert_eq!(embed::table_size(&store, externs), 1);
+    assert_eq!(embed::table_grow(&mut store, externs, 1, Ref::Extern(3)), Ok(Some(1)));
+    assert_eq!(embed::table_read(&store, externs, 1), Some(Ref::Extern(3)));
+
+    let funcs = host_table(&mut store, 1, RefType::FuncRef);
+    assert!(matches!(embed::table_grow(&mut store, funcs, 4, Ref::Extern(3)), Err(Error::Link(_))));
+    assert!(matches!(embed::table_grow(&mut store, funcs, 4, Ref::Null(RefType::ExternRef)), Err(Error::Link(_))));
+    assert_eq!(embed::table_size(&store, funcs), 1);
+    assert_eq!(embed::table_grow(&mut store, funcs, 1, Ref::Func(f)), Ok(Some(1)));
+    // Growth that fails (past the declared max) is not an error but `None` (§4.5.3.8).
+    let bounded = embed::table_alloc(
+        &mut store,
+        TableType { limits: Limits { min: 1, max: Some(1) }, elem: RefType::FuncRef },
+        Ref::Null(RefType::FuncRef),
+    );
+    assert_eq!(embed::table_grow(&mut store, bounded, 1, Ref::Func(f)), Ok(None));
+}
+
+/// The same refusal on a module's own exported table: a funcref does not go
+/// into an externref table (what `lockstep.dlsym` asks of the model).
+#[test]
+fn a_modules_externref_table_refuses_a_function_from_the_embedder() {
+    let mut store = embed::store_init();
+    let main = instantiate(&mut store, r#"(module (table (export "table") 1 externref) (func (export "f")))"#, &[]);
+    let (ExternVal::Table(t), f) = (export(&store, main, "table"), func(&store, main, "f")) else { unreachable!() };
+    assert!(matches!(embed::table_grow(&mut store, t, 1, Ref::Func(f)), Err(Error::Link(_))));
+    assert!(matches!(embed::table_write(&mut store, t, 0, Ref::Func(f)), Err(Error::Link(_))));
+    assert_eq!(embed::table_size(&store, t), 1);
+    assert_eq!(embed::table_read(&store, t, 0), Some(Ref::Null(RefType::ExternRef)));
+}
+
+#[test]
+fn global_write_of_a_value_of_another_type_is_an_error_and_writes_nothing() {
+    let mut store = embed::store_init();
+    let g = embed::global_alloc(&mut store, GlobalType { mutability: Mut::Var, val: ValType::I32 }, Value::I32(1));
+    let refused = embed::global_write(&mut store, g, Value::f64(2.0));
+    let expected = LinkError::ValueType { place: Place::Global(g), expected: ValType::I32, found: ValType::F64 };
+    assert_eq!(refused, link_error(expected));
+    assert_eq!(refused.unwrap_err().to_string(), format!("link error: global {} holds i32, not f64", g.0));
+    assert_eq!(embed::global_read(&store, g), Value::I32(1));
+    assert_eq!(embed::global_write(&mut store, g, Value::I32(2)), Ok(()));
+    assert_eq!(embed::global_read(&store, g), Value::I32(2));
+
+    // A.1.10 step 3: an immutable global is refused whatever the value.
+    let c = embed::global_alloc(&mut store, GlobalType { mutability: Mut::Const, val: ValType::I32 }, Value::I32(5));
+    let refused = embed::global_write(&mut store, c, Value::I32(6));
+    assert_eq!(refused, link_error(LinkError::Immutable(c)));
+    assert_eq!(refused.unwrap_err().to_string(), format!("link error: global {} is immutable", c.0));
+    assert_eq!(embed::global_read(&store, c), Value::I32(5));
+
+    let r = embed::global_alloc(
+        &mut store,
+        GlobalType { mutability: Mut::Var, val: ValType::FUNCREF },
+        Value::Ref(Ref::Null(RefType::FuncRef)),
+    );
+    assert!(embed::global_write(&mut store, r, Value::Ref(Ref::Extern(1))).is_err());
+    assert_eq!(embed::global_read(&store, r), Value::Ref(Ref::Null(RefType::FuncRef)));
+}
+
+/// §4.5.5 steps 4–5: the arguments must be as many as the parameters, of
+/// their types; the message names what is wrong without Rust's debug text.
+#[test]
+fn func_invoke_with_arguments_of_other_types_is_an_error() {
+    let mut store = embed::store_init();
+    let inst = instantiate(
+        &mut store,
+        r#"(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))"#,
+        &[],
+    );
+    let add = func(&store, inst, "add");
+    let refused = embed::func_invoke(&mut store, add, &[Value::I32(1), Value::f32(2.0)]);
+    let expected = LinkError::ValueType { place: Place::Argument(1), expected: ValType::I32, found: ValType::F32 };
+    assert_eq!(refused, Err(Error::Link(Box::new(expected))));
+    assert_eq!(refused.unwrap_err().to_string(), "link error: argument 1 must be i32, not f32");
+    let refused = embed::func_invoke(&mut store, add, &[Value::I32(1)]);
+    assert_eq!(refused, Err(Error::Link(Box::new(LinkError::ArgumentCount { expected: 2, supplied: 1 }))));
+    assert_eq!(refused.unwrap_err().to_string(), "link error: 1 arguments supplied for 2 parameters");
+    assert_eq!(embed::func_invoke(&mut store, add, &[Value::I32(1), Value::I32(2)]), Ok(vec![Value::I32(3)]));
+}
+
+#[test]
+fn mem_write_out_of_bounds_is_an_error() {
+    let mut store = embed::store_init();
+    let m = embed::mem_alloc(&mut store, MemType { limits: Limits { min: 1, max: None } });
+    let refused = embed::mem_write(&mut store, m, 65536, 1);
+    assert_eq!(refused, link_error(LinkError::OutOfBounds { place: Place::Memory(m), index: 65536, len: 65536 }));
+    assert_eq!(embed::mem_write(&mut store, m, 65535, 1), Ok(()));
+    assert_eq!(embed::mem_read(&store, m, 65535), Some(1));
+}
+
+#[test]
+#[should_panic(expected = "embedder error: table_alloc: a table of externref cannot be filled with funcref")]
+fn table_alloc_with_an_initial_value_of_the_other_type_breaks_its_precondition() {
+    let mut store = embed::store_init();
+    let f = some_func(&mut store);
+    let ty = TableType { limits: Limits { min: 1, max: None }, elem: RefType::ExternRef };
+    embed::table_alloc(&mut store, ty, Ref::Func(f));
+}
+
+/// A valid module whose table is larger than the policy allows is
+/// `Exhaustion(TableSize)`, named with both sizes: the process survives, and
+/// the store goes on.
+#[test]
+fn a_table_of_four_billion_slots_is_exhaustion_not_an_abort() {
+    let mut store = embed::store_init();
+    store.policy.max_table_elems = 100_000;
+    let huge = compile(r#"(module (table 0xffffffff funcref))"#);
+    let tables_before = store.tables.len();
+    let result = embed::module_instantiate(&mut store, &huge, &[]);
+    let exhausted = ExhaustionKind::TableSize { elems: u32::MAX, limit: 100_000 };
+    assert_eq!(result, Err(Error::Exhaustion(exhausted)));
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "exhaustion: a table of 4294967295 elements exceeds the limit of 100000 elements"
+    );
+    assert_eq!(store.tables.len(), tables_before, "the refused table is not allocated");
+    // Under the default policy (10 million elements) too.
+    let mut store = embed::store_init();
+    assert!(matches!(
+        embed::module_instantiate(&mut store, &huge, &[]),
+        Err(Error::Exhaustion(ExhaustionKind::TableSize { elems: u32::MAX, .. }))
+    ));
+    // The store still works.
+    let inst = instantiate(&mut store, r#"(module (table (export "t") 3 funcref))"#, &[]);
+    let ExternVal::Table(t) = export(&store, inst, "t") else { unreachable!() };
+    assert_eq!(embed::table_size(&store, t), 3);
+}
+
+#[test]
+fn a_memory_beyond_the_policy_is_exhaustion_not_an_abort() {
+    let mut store = embed::store_init();
+    store.policy.max_memory_pages = 1024;
+    let huge = compile(r#"(module (memory 65536))"#);
+    let mems_before = store.mems.len();
+    let result = embed::module_instantiate(&mut store, &huge, &[]);
+    assert_eq!(result, Err(Error::Exhaustion(ExhaustionKind::MemorySize { pages: 65536, limit: 1024 })));
+    assert_eq!(result.unwrap_err().to_string(), "exhaustion: a memory of 65536 pages exceeds the limit of 1024 pages");
+    assert_eq!(store.mems.len(), mems_before);
+    // At the limit exactly, the memory is allocated.
+    let inst = instantiate(&mut store, r#"(module (memory (export "m") 1024))"#, &[]);
+    let ExternVal::Mem(m) = export(&store, inst, "m") else { unreachable!() };
+    assert_eq!(embed::mem_size(&store, m), 1024);
+}
+
+/// A refused allocation ends instantiation before anything runs: no element
+/// segment, data segment or start function of the module takes effect on
+/// the tables and memories it imports.
+#[test]
+fn a_refused_allocation_ends_instantiation_before_any_segment_or_start() {
+    let mut store = embed::store_init();
+    store.policy.max_table_elems = 10;
+    let main = instantiate(
+        &mut store,
+        r#"(module (table (export "table") 1 funcref) (memory (export "memory") 1) (global (export "g") (mut i32) (i32.const 0)))"#,
+        &[],
+    );
+    let side = compile(
+        r#"(module
+             (import "env" "table" (table 1 funcref))
+             (import "env" "memory" (memory 1))
+             (import "env" "g" (global $g (mut i32)))
+             (table 11 funcref)
+             (func $f)
+             (elem (table 0) (i32.const 0) func $f)
+             (data (memory 0) (i32.const 0) "x")
+             (func $start (global.set $g (i32.const 1)))
+             (start $start))"#,
+    );
+    let imports = [export(&store, main, "table"), export(&store, main, "memory"), export(&store, main, "g")];
+    let result = embed::module_instantiate(&mut store, &side, &imports);
+    assert_eq!(result, Err(Error::Exhaustion(ExhaustionKind::TableSize { elems: 11, limit: 10 })));
+    let (ExternVal::Table(t), ExternVal::Mem(m), ExternVal::Global(g)) =
+        (export(&store, main, "table"), export(&store, main, "memory"), export(&store, main, "g"))
+    else {
+        unreachable!()
+    };
+    assert_eq!(embed::table_read(&store, t, 0), Some(Ref::Null(RefType::FuncRef)));
+    assert_eq!(embed::mem_read(&store, m, 0), Some(0));
+    assert_eq!(embed::global_read(&store, g), Value::I32(0));
 }
 
 // ---------------------------------------------------------------------------

@@ -39,6 +39,9 @@ struct Book {
     lockstep: Vec<(String, FuncAddr)>,
     link: LinkState,
     calls: Vec<HostCall>,
+    /// A poison raised inside a host call (a dlopen that ran out of
+    /// something), to report once the caller's run has unwound.
+    poison: Option<Poison>,
 }
 
 impl Default for ModelEngine {
@@ -131,8 +134,12 @@ fn lockstep_call(
     book.borrow_mut().calls.push(record);
     match result {
         Ok(r) => Ok(vec![Value::I32(r as u32)]),
-        // A poison inside: end the caller's run the same way.
-        Err(_) => Err(Error::Exhaustion(ExhaustionKind::Steps)),
+        // A poison inside: end the caller's run, and report that poison
+        // (not the step budget this unwinds with) once it has ended.
+        Err(p) => {
+            book.borrow_mut().poison = Some(p);
+            Err(Error::Exhaustion(ExhaustionKind::Steps))
+        }
     }
 }
 
@@ -202,7 +209,10 @@ impl LinkHost for HostCx<'_> {
 
     fn table_grow(&mut self, table: &ExternVal, func: &ExternVal) -> Option<u32> {
         let (ExternVal::Table(t), ExternVal::Func(f)) = (*table, *func) else { return None };
-        embed::table_grow(self.store, t, 1, Ref::Func(f))
+        // Refused (a function reference for an externref table, A.1.8) or
+        // failed (§4.5.3.8): either way the host sees no slot, as in the
+        // engines, whose `Table::grow` refuses the wrong type.
+        embed::table_grow(self.store, t, 1, Ref::Func(f)).ok().flatten()
     }
 }
 
@@ -223,15 +233,16 @@ fn instantiate(
     };
     let refusals = store.policy_refusals;
     let result = embed::module_instantiate(store, module, imports);
+    let inner = book.borrow_mut().poison.take();
     if store.modules.len() == before {
         // A link error: nothing ran, so no other instance was numbered since.
         book.borrow_mut().instances.pop();
-        return (None, outcome(store, refusals, result.map(|_| vec![])));
+        return (None, outcome(store, refusals, inner, result.map(|_| vec![])));
     }
     if result.is_ok() {
         book.borrow_mut().live.push(num);
     }
-    (Some(num), outcome(store, refusals, result.map(|_| vec![])))
+    (Some(num), outcome(store, refusals, inner, result.map(|_| vec![])))
 }
 
 /// A function's label, from the store: its instance and its index there.
@@ -266,8 +277,12 @@ fn origin(store: &Store, b: &Book, kind: Kind, addr: u32) -> Origin {
     panic!("{kind:?} {addr} belongs to no instance")
 }
 
-/// The one place where the model's errors become outcomes.
-fn outcome(store: &Store, refusals_before: u64, r: Result<Vec<Val>, Error>) -> Outcome {
+/// The one place where the model's errors become outcomes. `inner` is a
+/// poison raised inside a host call of the run, which ended it.
+fn outcome(store: &Store, refusals_before: u64, inner: Option<Poison>, r: Result<Vec<Val>, Error>) -> Outcome {
+    if let Some(p) = inner {
+        return Outcome::Poisoned(p);
+    }
     if store.policy_refusals != refusals_before {
         return Outcome::Poisoned(Poison::Limit("the model's growth policy refused a grow".into()));
     }
@@ -277,6 +292,10 @@ fn outcome(store: &Store, refusals_before: u64, r: Result<Vec<Val>, Error>) -> O
         Err(Error::Trap(k)) => Outcome::Trap(k),
         Err(Error::Exhaustion(ExhaustionKind::CallDepth)) => Outcome::Poisoned(Poison::StackExhausted),
         Err(Error::Exhaustion(ExhaustionKind::Steps)) => Outcome::Poisoned(Poison::OutOfFuel),
+        // A table or memory larger than the policy allows: named, with its size.
+        Err(Error::Exhaustion(k @ (ExhaustionKind::TableSize { .. } | ExhaustionKind::MemorySize { .. }))) => {
+            Outcome::Poisoned(Poison::Limit(format!("the model's policy refused an allocation: {k}")))
+        }
     }
 }
 
@@ -337,9 +356,9 @@ impl Engine for ModelEngine {
         let module = match embed::module_decode(bytes) {
             Ok(m) => m,
             Err(DecodeError::Unsupported(why)) => return Err(Rejected::Unsupported(why)),
-            Err(e) => return Err(Rejected::Rejected(e.to_string())),
+            Err(DecodeError::Malformed(why)) => return Err(Rejected::Malformed(why)),
         };
-        let module = embed::module_validate(module).map_err(|e| Rejected::Rejected(e.to_string()))?;
+        let module = embed::module_validate(module).map_err(|e| Rejected::Invalid(e.0))?;
         let mut b = self.book.borrow_mut();
         b.modules.push(module);
         Ok(b.modules.len() - 1)
@@ -366,8 +385,10 @@ impl Engine for ModelEngine {
         };
         let refusals = self.store.policy_refusals;
         let result = embed::func_invoke(&mut self.store, f, &args);
+        let inner = self.book.borrow_mut().poison.take();
         let b = self.book.borrow();
-        outcome(&self.store, refusals, result.map(|vals| vals.iter().map(|v| to_val(&self.store, &b, v)).collect()))
+        let result = result.map(|vals| vals.iter().map(|v| to_val(&self.store, &b, v)).collect());
+        outcome(&self.store, refusals, inner, result)
     }
 
     fn get_global(&mut self, instance: InstNum, export: &str) -> Outcome {
@@ -386,6 +407,10 @@ impl Engine for ModelEngine {
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {
         std::mem::take(&mut self.book.borrow_mut().calls)
+    }
+
+    fn nan_choices(&self) -> Option<u64> {
+        Some(model::exec::numerics::nan_choices())
     }
 }
 

@@ -21,7 +21,9 @@ use crate::syntax::*;
 // ANCHOR: instantiate
 /// `instantiate(S, module, externval*)` (§4.5.4). `module` must be valid.
 /// On success, the new instance's address; on a trap during initialisation
-/// the instance exists all the same, at the store's last module address.
+/// the instance exists all the same, at the store's last module address (as
+/// it does, half allocated, when the policy refuses one of its tables or
+/// memories: `Exhaustion`, see [`alloc_module`]).
 pub fn instantiate(s: &mut Store, module: &Module, externvals: &[ExternVal]) -> Result<ModuleAddr, Error> {
     match_imports(s, module, externvals)?;
     let m = alloc_module(s, module, externvals)?;
@@ -102,6 +104,9 @@ fn kind(desc: &ImportDesc) -> &'static str {
 /// initialisers and element expressions that §4.5.4 does first, in an
 /// auxiliary instance that has the imported globals and every function.
 /// Here that auxiliary instance is the new one before its own globals exist.
+/// A table or memory beyond the store's policy ends allocation there with
+/// `Exhaustion` ([`Store::alloc_table`], [`Store::alloc_mem`]): the instance
+/// stays in the store as far as it was allocated, and nothing runs in it.
 pub fn alloc_module(s: &mut Store, module: &Module, externvals: &[ExternVal]) -> Result<ModuleAddr, Error> {
     let m = s.alloc_module(ModuleInst { types: module.types.clone(), ..ModuleInst::default() });
     for ev in externvals {
@@ -135,11 +140,11 @@ pub fn alloc_module(s: &mut Store, module: &Module, externvals: &[ExternVal]) ->
     }
 
     for table in &module.tables {
-        let a = s.alloc_table(*table, Ref::Null(table.elem));
+        let a = s.alloc_table(*table, Ref::Null(table.elem))?;
         s[m].tableaddrs.push(a);
     }
     for mem in &module.mems {
-        let a = s.alloc_mem(*mem);
+        let a = s.alloc_mem(*mem)?;
         s[m].memaddrs.push(a);
     }
     for (global, val) in module.globals.iter().zip(global_vals) {

@@ -18,9 +18,9 @@
 //!
 //! `demote` and `promote` keep the sign and the top bits of the payload,
 //! quieted. `abs`, `neg` and `copysign` are bit operations and never touch the
-//! payload. The harness compares NaNs by class (canonical, arithmetic), so any
-//! member of the allowed set would do: the choice only makes the model a
-//! function.
+//! payload. Every choice is counted ([`nan_choices`]): the harness compares
+//! float results bit for bit unless the reference made one, and then accepts
+//! any arithmetic NaN where the reference chose a NaN.
 
 use crate::error::TrapKind;
 use crate::runtime::Value;
@@ -271,9 +271,28 @@ fn fvalue(sz: FloatSize, z: u64) -> Value {
     }
 }
 
+thread_local! {
+    /// How many times this thread chose a NaN from a set (see [`nan_choices`]).
+    static NAN_CHOICES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many NaNs the model has chosen on this thread where the spec allows a
+/// set (`nans_N`, §4.3.3): the explicit record of this nondeterminism. Every
+/// other float result is fixed bit for bit by the spec, so a comparison may
+/// be exact wherever this did not move. Counted per thread, since the
+/// operators are pure functions with no store to record it in.
+pub fn nan_choices() -> u64 {
+    NAN_CHOICES.with(|c| c.get())
+}
+
+fn chose_nan() {
+    NAN_CHOICES.with(|c| c.set(c.get() + 1));
+}
+
 /// §4.3.3 "NaN Propagation": the model's member of `nans_N{zs}` (module doc):
 /// the first NaN among `zs`, quieted; else the positive canonical NaN.
 fn nan<F: Float>(zs: &[u64]) -> u64 {
+    chose_nan();
     match zs.iter().find(|&&z| F::from_bits(z).is_nan()) {
         Some(z) => z | F::QUIET,
         None => F::CANONICAL_NAN,
@@ -461,6 +480,7 @@ fn trunc_sat(n: u32, sx: Sx, z: f64) -> u64 {
 fn demote(z: u64) -> u32 {
     let x = f64::from_bits(z);
     if x.is_nan() {
+        chose_nan();
         let sign = (z >> 32) as u32 & 0x8000_0000;
         sign | 0x7fc0_0000 | ((z >> 29) as u32 & 0x007f_ffff)
     } else {
@@ -473,6 +493,7 @@ fn demote(z: u64) -> u32 {
 fn promote(z: u32) -> u64 {
     let x = f32::from_bits(z);
     if x.is_nan() {
+        chose_nan();
         let sign = (z as u64 & 0x8000_0000) << 32;
         sign | 0x7ff8_0000_0000_0000 | ((z as u64 & 0x007f_ffff) << 29)
     } else {

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-use crate::error::Error;
+use crate::error::{Error, ExhaustionKind};
 use crate::runtime::value::{Ref, Value};
 use crate::syntax::{Func, FuncType, GlobalType, Limits, MemType, RefType, TableType};
 
@@ -93,12 +93,16 @@ pub struct Store {
 // ANCHOR_END: store
 
 /// The choices an implementation makes where the spec lets it (explicit
-/// nondeterminism): when growth fails, and how deep and how long it may run.
+/// nondeterminism, and the limits of Appendix A.2): when growth fails, how
+/// large a table or memory may be allocated, and how deep and how long it
+/// may run.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    /// `memory.grow` fails past this many pages, even below the declared max.
+    /// `memory.grow` fails past this many pages, even below the declared
+    /// max; allocating a memory of more pages is `Exhaustion(MemorySize)`.
     pub max_memory_pages: u32,
-    /// `table.grow` fails past this many elements, even below the declared max.
+    /// `table.grow` fails past this many elements, even below the declared
+    /// max; allocating a table of more elements is `Exhaustion(TableSize)`.
     pub max_table_elems: u32,
     /// Invocation fails with `Exhaustion(CallDepth)` past this many frames.
     pub max_call_depth: usize,
@@ -235,17 +239,30 @@ impl Store {
     }
 
     // ANCHOR: alloc_table
-    /// §4.5.3.3 "Tables": every slot holds `init`.
-    pub fn alloc_table(&mut self, ty: TableType, init: Ref) -> TableAddr {
-        self.tables.push(TableInst { ty, elem: vec![init; ty.limits.min as usize] });
-        TableAddr(self.tables.len() as u32 - 1)
+    /// §4.5.3.3 "Tables": every slot holds `init`. A table larger than the
+    /// store's cap ([`Policy::max_table_elems`]) is not allocated: that is
+    /// `Exhaustion(TableSize)`, an implementation limit (Appendix A.2), with
+    /// no effect on the store.
+    pub fn alloc_table(&mut self, ty: TableType, init: Ref) -> Result<TableAddr, Error> {
+        let (elems, limit) = (ty.limits.min, self.policy.max_table_elems);
+        if elems > limit {
+            return Err(Error::Exhaustion(ExhaustionKind::TableSize { elems, limit }));
+        }
+        self.tables.push(TableInst { ty, elem: vec![init; elems as usize] });
+        Ok(TableAddr(self.tables.len() as u32 - 1))
     }
     // ANCHOR_END: alloc_table
 
-    /// §4.5.3.4 "Memories": zeroed pages.
-    pub fn alloc_mem(&mut self, ty: MemType) -> MemAddr {
-        self.mems.push(MemInst { ty, data: vec![0; ty.limits.min as usize * PAGE_SIZE] });
-        MemAddr(self.mems.len() as u32 - 1)
+    /// §4.5.3.4 "Memories": zeroed pages. A memory larger than the store's
+    /// cap ([`Policy::max_memory_pages`]) is not allocated: that is
+    /// `Exhaustion(MemorySize)`, with no effect on the store.
+    pub fn alloc_mem(&mut self, ty: MemType) -> Result<MemAddr, Error> {
+        let (pages, limit) = (ty.limits.min, self.policy.max_memory_pages);
+        if pages > limit {
+            return Err(Error::Exhaustion(ExhaustionKind::MemorySize { pages, limit }));
+        }
+        self.mems.push(MemInst { ty, data: vec![0; pages as usize * PAGE_SIZE] });
+        Ok(MemAddr(self.mems.len() as u32 - 1))
     }
 
     /// §4.5.3.5 "Globals".

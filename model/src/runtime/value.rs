@@ -43,8 +43,9 @@ impl Value {
         }
     }
 
-    /// The value type of a value; `None` only for a non-null extern address
-    /// or function address, whose type is their reference type.
+    /// The value type of a value (§4.5.2 "Value Typing"; that a function
+    /// address is allocated is the store's business, see
+    /// [`crate::exec::typing::value_has_type`]).
     pub fn ty(&self) -> ValType {
         match self {
             Value::I32(_) => ValType::I32,
