@@ -5,7 +5,9 @@
 ;; first operand if the condition is non-zero, else its second. Found by `lockstep fuzz` in a wasm-smith pair, where the idiom
 ;; `x % (select 1 y (y == 0))` that guards a division made wasmi trap with
 ;; "integer divide by zero"; minimised by hand.
-;; expect: wasmi diverges
+;; expect: wasmi 19 outcome:returned/returned
+;; expect: wasmi 20 outcome:returned/returned
+;; expect: wasmi 22 outcome:returned/returned
 (module
   (func (export "eqz") (param i32 i32) (result i32)
     (select (local.get 0) (i32.const 7) (i32.eqz (local.get 1))))

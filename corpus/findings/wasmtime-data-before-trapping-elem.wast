@@ -6,7 +6,7 @@
 ;; memory all zeros, and return 0. wasmtime's copy-on-write memory image
 ;; holds the data from the moment the memory is allocated, so it returns 42.
 ;; (With `Config::memory_init_cow(false)` wasmtime agrees with the spec.)
-;; expect: wasmtime diverges
+;; expect: wasmtime 23 outcome:returned/returned
 (module $main
   (table (export "table") 1 funcref)
   (func (export "call") (result i32) (call_indirect (result i32) (i32.const 0))))

@@ -22,6 +22,7 @@ use arbitrary::Unstructured;
 use serde::Serialize;
 
 use crate::r#gen::{self, Events};
+use crate::report::{Known, blank_numbers};
 use crate::shrink;
 use crate::wast::{Divergence, ScriptReport, Timing};
 use crate::worker::{self, Isolation};
@@ -33,9 +34,6 @@ const SHRINK_ATTEMPTS: u32 = 100;
 /// The most runs minimising one finding may take (then it keeps what it
 /// has): a bound on the time a finding holds up its job, by count.
 const MINIMISE_RUNS: usize = 400;
-
-/// Reruns of a crashed case whose crash no engine alone reproduced.
-const ATTRIBUTION_RETRIES: usize = 2;
 
 /// Which generator makes the cases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +57,9 @@ pub struct Options {
     pub generator: Generator,
     /// A case that runs longer than this is a hang.
     pub case_timeout: Duration,
+    /// Known findings: a divergence whose signature one of them has is
+    /// counted as that finding, not saved again ([`Known::finding_by_signature`]).
+    pub known: Known,
 }
 
 /// A campaign's running totals.
@@ -67,6 +68,10 @@ pub struct Stats {
     pub cases: u64,
     pub agree: u64,
     pub poisoned: u64,
+    /// Why engines stopped without diverging, by engine and named reason
+    /// (numbers blanked): a poison is not a verdict, but one engine's limit
+    /// where the others ran on is worth a look, so every one is shown.
+    pub poisons: std::collections::BTreeMap<String, u64>,
     pub diverged: u64,
     /// Divergences that are a known finding (not saved again).
     pub known: u64,
@@ -171,6 +176,12 @@ pub fn time_table(stats: &Stats, engines: &[String]) -> String {
     }
     let _ = writeln!(out, "  {:<16}{:>10.1}  ({} cases rerun isolated)", "isolate", stats.isolate_secs, stats.restarts);
     let _ = writeln!(out, "  {:<16}{:>10.1}  ({} findings)", "minimise", stats.minimise_secs, stats.findings);
+    if !stats.poisons.is_empty() {
+        let _ = writeln!(out, "engines stopped without diverging (cases):");
+        for (reason, n) in &stats.poisons {
+            let _ = writeln!(out, "  {n:>8}  {reason}");
+        }
+    }
     let busy = stats.generate_secs + stats.run_secs;
     let all = busy + stats.isolate_secs + stats.minimise_secs;
     let rate = |secs: f64| stats.cases as f64 / secs.max(1e-9);
@@ -183,48 +194,17 @@ pub fn time_table(stats: &Stats, engines: &[String]) -> String {
     out
 }
 
-/// Whether a divergence is the known wasmi bug
-/// (`corpus/findings/wasmi-failed-instance-imported-global.wast`): once a
-/// function that a failed instantiation left in a table is called (which the
-/// harness's probe does when it observes the state after that step), wasmi reads a global of an
-/// instance that was never completed: a crash, or in a release build often
-/// another instance's global, so a wrong value or a wrong slot label.
-pub fn is_known(d: &Divergence, case: &Case) -> bool {
-    d.engine == "wasmi" && case.left_behind_from.is_some_and(|l| d.line >= l)
-}
-
 /// What makes two divergences the same finding: the engine, the step's
-/// kind, and what differs, coarsely: for outcomes, each side's kind (a
-/// result's values do not matter, a trap's or crash's message does), and
-/// otherwise the first line; every number is blanked (a run of digits, with
-/// the dots and letters of a float or hex, becomes one `#`). One bug seen
-/// with other values is one finding.
+/// kind, and the signature of every object that differs (sorted, numbers
+/// blanked: generated cases number their instances differently). A
+/// different object or a different outcome kind is a different finding; one
+/// bug seen with other values is one.
 pub fn signature(d: &Divergence) -> String {
-    let first = d.what.lines().next().unwrap_or("");
-    let side = |s: &str| -> String {
-        let s = s.trim();
-        match s.split_whitespace().next() {
-            Some(w @ ("returned" | "link")) => w.to_string(),
-            _ => s.to_string(),
-        }
-    };
-    let what = match first.split_once("  vs  ") {
-        Some((reference, engine)) => format!("{} vs {}", side(reference), side(engine)),
-        None => first.to_string(),
-    };
-    let mut blanked = String::new();
-    let mut in_number = false;
-    for c in what.chars() {
-        let part_of_number = c.is_ascii_digit() || (in_number && (c.is_ascii_alphanumeric() || c == '.'));
-        if part_of_number && !in_number {
-            blanked.push('#');
-        } else if !part_of_number {
-            blanked.push(c);
-        }
-        in_number = part_of_number;
-    }
+    let mut sigs: Vec<String> = d.diffs.iter().map(|x| blank_numbers(&x.signature)).collect();
+    sigs.sort();
+    sigs.dedup();
     let directive = d.directive.trim_start_matches('(').split_whitespace().next().unwrap_or("");
-    format!("{} | {directive} | {blanked}", d.engine)
+    format!("{} | {directive} | {}", d.engine, sigs.join(" "))
 }
 
 /// A persistent worker: cases in on stdin, reports out on stdout.
@@ -323,18 +303,27 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
             stats.restarts += u64::from(isolated > 0.0);
             stats.time.add(&report.time);
             stats.events.add(&this.events);
-            match (&report.divergences[..], &report.poisoned) {
-                ([], None) => {
-                    stats.agree += 1;
-                    None
+            for (i, (engine, lane)) in report.engines.iter().zip(&report.lanes).enumerate() {
+                use crate::wast::StopKind::*;
+                let Some(stop) = &lane.stop else { continue };
+                // Crashes and divergences are findings; a reference's stop is every lane's.
+                if matches!(stop.kind, Poisoned | Unsupported) || (stop.kind == ReferenceStopped && i == 0) {
+                    let reason = format!("{engine}: {} ({})", stop.kind.name(), blank_numbers(&stop.what));
+                    *stats.poisons.entry(reason).or_default() += 1;
                 }
-                ([], Some(_)) => {
+            }
+            match &report.divergences[..] {
+                [] if report.poisoned().is_some() => {
                     stats.poisoned += 1;
                     None
                 }
-                (ds, _) => {
+                [] => {
+                    stats.agree += 1;
+                    None
+                }
+                ds => {
                     stats.diverged += 1;
-                    match ds.iter().find(|d| !is_known(d, &this)) {
+                    match ds.iter().find(|d| opts.known.finding_by_signature(d).is_none()) {
                         None => {
                             stats.known += 1;
                             None
@@ -360,14 +349,11 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
 }
 
 /// Whether a candidate is still a scenario the reference runs as written:
-/// every failed check is another engine's (or the worker's crash), none is
-/// the reference's or the script's own (an assertion that no longer holds,
-/// a module removed while still used).
+/// every failed check is other engines' only, none is the reference's or
+/// the script's own (an assertion that no longer holds, a module removed
+/// while still used), and the reference reached every step.
 fn still_valid(r: &ScriptReport, engines: &[String]) -> bool {
-    r.failed.iter().all(|n| {
-        n.what.starts_with("the worker ")
-            || engines[1..].iter().any(|e| n.what.strip_prefix(e.as_str()).is_some_and(|rest| rest.starts_with(':')))
-    })
+    r.not_reached.is_empty() && r.failed.iter().all(|n| !n.engines.is_empty() && !n.engines.contains(&engines[0]))
 }
 
 /// Runs one case on `streamer`; a case that crashes or hangs it is rerun
@@ -387,15 +373,8 @@ fn run_case(
     *streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot restart a worker: {e}"))?;
     let path = opts.out.join(format!(".case-{job}.wast"));
     std::fs::write(&path, text).map_err(|e| e.to_string())?;
-    let mut r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
-    // A crash that no rerun reproduced is charged to all engines (`a+b+c`);
-    // some crashes (wasmi's known one) are not deterministic, so try again.
-    for _ in 0..ATTRIBUTION_RETRIES {
-        if !r.divergences.iter().any(|d| d.engine.contains('+')) {
-            break;
-        }
-        r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
-    }
+    // Attribution (and its retries) is the worker module's.
+    let r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
     let _ = std::fs::remove_file(&path);
     Ok((r, t0.elapsed().as_secs_f64()))
 }
@@ -422,7 +401,7 @@ fn save_finding(
     let steps = minimise(text, &mut same);
     // A crash is rerun isolated at every try (several processes each), so
     // its modules are not shrunk: its steps are what matters to place it.
-    let minimal = if sig.contains("crashed") {
+    let minimal = if sig.contains("crash") || sig.contains("hang") {
         steps
     } else {
         shrink::shrink_modules(&directives(&steps), SHRINK_ATTEMPTS, &mut same)
@@ -522,19 +501,26 @@ fn directives(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn divergence(what: &str) -> Divergence {
-        Divergence { line: 1, directive: "(invoke \"f\")".into(), engine: "wasmi".into(), what: what.into() }
+    use crate::compare::Diff;
+
+    fn divergence(sigs: &[&str]) -> Divergence {
+        let diffs = sigs
+            .iter()
+            .map(|s| Diff { object: "o".into(), signature: s.to_string(), reference: "a".into(), engine: "b".into() })
+            .collect();
+        Divergence { line: 1, directive: "(invoke \"f\")".into(), engine: "wasmi".into(), diffs }
     }
 
     #[test]
-    fn one_bug_with_other_numbers_is_one_signature() {
-        let a = signature(&divergence("returned (f64.const 0.0000031866) ;; 0x3f2a  vs  trapped: x"));
-        let b = signature(&divergence("returned (f64.const 12.5) (i32.const -1) ;; 0x4029  vs  trapped: x"));
-        assert_eq!(a, b);
-        assert_ne!(a, signature(&divergence("returned (i32.const 1)  vs  trapped: y")));
-        assert_ne!(a, signature(&divergence("trapped: z  vs  trapped: x")));
-        let state = signature(&divergence("after the step, the state differs:\n  memory 0 of instance #1"));
-        assert_eq!(state, "wasmi | invoke | after the step, the state differs:");
+    fn one_bug_with_other_numbers_is_one_signature_and_two_bugs_are_two() {
+        let a = signature(&divergence(&["outcome:returned/trap(unreachable)", "memory:#1.0:bytes"]));
+        let b = signature(&divergence(&["memory:#2.0:bytes", "outcome:returned/trap(unreachable)"]));
+        assert_eq!(a, b, "instance numbers and order do not matter");
+        assert_eq!(a, "wasmi | invoke | memory:#.:bytes outcome:returned/trap(unreachable)");
+        // A different outcome kind, or another differing object, is another finding.
+        assert_ne!(a, signature(&divergence(&["outcome:returned/trap(integer-divide-by-zero)", "memory:#1.0:bytes"])));
+        assert_ne!(a, signature(&divergence(&["outcome:returned/trap(unreachable)", "table:#1.0:slots"])));
+        assert_ne!(a, signature(&divergence(&["outcome:returned/trap(unreachable)"])));
     }
 
     #[test]

@@ -3,20 +3,59 @@
 //! legitimately differ is listed, with its reason, in
 //! `corpus/legitimate-differences.md`, and accounted for here or in an
 //! adapter's error mapping; nothing else is forgiven.
+//!
+//! Every difference is a [`Diff`]: the object that differs, what each side
+//! shows, and a *signature* that names the object and the kind of
+//! difference but no values, so that a known engine bug can be excused by
+//! exactly the difference it makes (`corpus/findings/known.txt`).
 
 use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
 
 use model::runtime::{NanClass, nan_class_f32, nan_class_f64};
 
 use crate::engine::{HostCall, Kind, ObjectState, Observation, Origin, Outcome, TrapKind, Val};
 
-/// Whether two values agree: bit for bit, except that two quiet NaNs agree
-/// (legitimate-differences.md, "NaN payloads").
-pub fn vals_agree(a: &Val, b: &Val) -> bool {
-    let quiet = |c: Option<NanClass>| matches!(c, Some(NanClass::Canonical | NanClass::Arithmetic));
+/// One object that differs between an engine and the reference at a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diff {
+    /// The object, for a person: `the outcome`, `table 0 of instance #1 ($side)`,
+    /// `host call 0 (lockstep.dlopen)`.
+    pub object: String,
+    /// The object and the kind of difference, without values or script
+    /// names: `outcome:returned/trap(unreachable)`, `table:#1.0:slots`,
+    /// `crash`. What known findings and campaign triage match on.
+    pub signature: String,
+    /// What the reference shows.
+    pub reference: String,
+    /// What the engine shows.
+    pub engine: String,
+}
+
+/// How exactly floats must agree (§4.3.3 "NaN Propagation",
+/// legitimate-differences.md "NaN payloads"). The spec fixes every float
+/// result bit for bit except a NaN produced by an arithmetic rule, whose
+/// payload is chosen from a set. The reference counts the choices it makes
+/// ([`crate::engine::Engine::nan_choices`]), so the harness knows whether a
+/// value may be one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Floats {
+    /// No NaN was chosen: every bit must agree.
+    Exact,
+    /// A NaN may have been chosen: two NaNs agree if the engine's is an
+    /// arithmetic NaN (quiet bit set, §4.3.3 `nans_N`), since the reference
+    /// cannot tell which rule (canonical or arithmetic) applied to which value.
+    ArithmeticNan,
+}
+
+/// Whether two values agree under `floats`.
+pub fn vals_agree(a: &Val, b: &Val, floats: Floats) -> bool {
+    let arithmetic = |c: Option<NanClass>| matches!(c, Some(NanClass::Canonical | NanClass::Arithmetic));
+    let loose = floats == Floats::ArithmeticNan;
     match (a, b) {
-        (Val::F32(x), Val::F32(y)) => x == y || (quiet(nan_class_f32(*x)) && quiet(nan_class_f32(*y))),
-        (Val::F64(x), Val::F64(y)) => x == y || (quiet(nan_class_f64(*x)) && quiet(nan_class_f64(*y))),
+        (Val::F32(x), Val::F32(y)) => x == y || (loose && nan_class_f32(*x).is_some() && arithmetic(nan_class_f32(*y))),
+        (Val::F64(x), Val::F64(y)) => x == y || (loose && nan_class_f64(*x).is_some() && arithmetic(nan_class_f64(*y))),
         _ => a == b,
     }
 }
@@ -31,51 +70,86 @@ pub fn trap_classes_agree(a: TrapKind, b: TrapKind) -> bool {
     class(a) == class(b)
 }
 
-fn all_agree(a: &[Val], b: &[Val]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| vals_agree(x, y))
+fn all_agree(a: &[Val], b: &[Val], floats: Floats) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| vals_agree(x, y, floats))
 }
 
-/// How `other` differs from `reference`, if it does.
-pub fn outcomes(reference: &Outcome, other: &Outcome) -> Option<String> {
+/// The kind of an outcome, for signatures (one word, no spaces):
+/// `returned`, `trap(<class>)` as in `trap(out-of-bounds-memory-access)`,
+/// `link`, `unclassified`, `poisoned`.
+pub fn outcome_kind(o: &Outcome) -> String {
+    match o {
+        Outcome::Values(_) => "returned".into(),
+        Outcome::Trap(k) => format!("trap({})", k.message().replace(' ', "-")),
+        Outcome::Link => "link".into(),
+        Outcome::Unclassified(_) => "unclassified".into(),
+        Outcome::Poisoned(_) => "poisoned".into(),
+    }
+}
+
+/// How `other`'s outcome differs from `reference`'s, if it does. An
+/// unclassified engine error agrees with nothing.
+pub fn outcomes(reference: &Outcome, other: &Outcome, floats: Floats) -> Option<Diff> {
     let agree = match (reference, other) {
-        (Outcome::Values(a), Outcome::Values(b)) => all_agree(a, b),
+        (Outcome::Values(a), Outcome::Values(b)) => all_agree(a, b, floats),
         (Outcome::Trap(a), Outcome::Trap(b)) => trap_classes_agree(*a, *b),
+        (Outcome::Unclassified(_), _) | (_, Outcome::Unclassified(_)) => false,
         (a, b) => a == b,
     };
-    (!agree).then(|| format!("{reference}  vs  {other}"))
+    (!agree).then(|| Diff {
+        object: "the outcome".into(),
+        signature: format!("outcome:{}/{}", outcome_kind(reference), outcome_kind(other)),
+        reference: reference.to_string(),
+        engine: other.to_string(),
+    })
 }
 
-/// How two observations differ: the first few differences, each naming the
-/// object (`table 0 of instance #1`), the slot or byte range, and both sides.
-pub fn observations(reference: &Observation, other: &Observation, names: &dyn Fn(&Origin) -> String) -> Option<String> {
-    let mut out = String::new();
-    let mut n = 0;
-    let mut note = |s: String| {
-        n += 1;
-        if n <= 8 {
-            let _ = writeln!(out, "  {s}");
-        }
-    };
+/// Every object that differs between two observations, each with its slots
+/// or byte ranges (the first few) on both sides.
+pub fn observations(
+    reference: &Observation,
+    other: &Observation,
+    names: &dyn Fn(&Origin) -> String,
+    floats: Floats,
+) -> Vec<Diff> {
+    let mut diffs = Vec::new();
+    let sig =
+        |kind: Kind, origin: &Origin, aspect: &str| format!("{}:{}:{aspect}", kind_name(kind), origin_sig(origin));
     for ((kind, origin), a) in &reference.objects {
-        let what = format!("{} {}", kind_name(*kind), names(origin));
+        let object = format!("{} {}", kind_name(*kind), names(origin));
         match other.objects.get(&(*kind, origin.clone())) {
-            None => note(format!("{what}: present in the reference only")),
+            None => diffs.push(Diff {
+                signature: sig(*kind, origin, "missing"),
+                object,
+                reference: "present".into(),
+                engine: "absent".into(),
+            }),
             Some(b) => {
-                if let Some(d) = object(a, b) {
-                    note(format!("{what}: {d}"));
+                if let Some((aspect, reference, engine)) = object_diff(a, b, floats) {
+                    diffs.push(Diff { signature: sig(*kind, origin, aspect), object, reference, engine });
                 }
             }
         }
     }
     for (kind, origin) in other.objects.keys() {
         if !reference.objects.contains_key(&(*kind, origin.clone())) {
-            note(format!("{} {}: present in this engine only", kind_name(*kind), names(origin)));
+            diffs.push(Diff {
+                object: format!("{} {}", kind_name(*kind), names(origin)),
+                signature: sig(*kind, origin, "extra"),
+                reference: "absent".into(),
+                engine: "present".into(),
+            });
         }
     }
-    if n > 8 {
-        let _ = writeln!(out, "  … and {} more differences", n - 8);
+    diffs
+}
+
+/// An origin without script names: `#1.0`, `host:spectest.table`.
+fn origin_sig(o: &Origin) -> String {
+    match o {
+        Origin::Instance { instance, index } => format!("#{instance}.{index}"),
+        Origin::Host(name) => format!("host:{name}"),
     }
-    (n > 0).then_some(out)
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -86,47 +160,58 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
-fn object(a: &ObjectState, b: &ObjectState) -> Option<String> {
+/// How many slots or byte ranges of one object a report shows.
+const SHOWN: usize = 4;
+
+/// How `b` differs from `a`: the aspect (`length`, `slots`, `pages`,
+/// `bytes`, `value`, `mutability`, `kind`) and each side, described.
+fn object_diff(a: &ObjectState, b: &ObjectState, floats: Floats) -> Option<(&'static str, String, String)> {
     match (a, b) {
         (ObjectState::Table { elems: x }, ObjectState::Table { elems: y }) => {
             if x.len() != y.len() {
-                return Some(format!("length {} vs {}", x.len(), y.len()));
+                return Some(("length", format!("length {}", x.len()), format!("length {}", y.len())));
             }
-            let slots: Vec<String> = x
-                .iter()
-                .zip(y)
-                .enumerate()
-                .filter(|(_, (p, q))| !vals_agree(p, q))
-                .take(4)
-                .map(|(i, (p, q))| format!("slot {i}: {p} vs {q}"))
-                .collect();
-            (!slots.is_empty()).then(|| slots.join("; "))
+            let slots: Vec<usize> = (0..x.len()).filter(|&i| !vals_agree(&x[i], &y[i], floats)).collect();
+            (!slots.is_empty()).then(|| {
+                let show = |t: &[Val]| {
+                    let mut s: Vec<String> = slots.iter().take(SHOWN).map(|&i| format!("slot {i} {}", t[i])).collect();
+                    if slots.len() > SHOWN {
+                        s.push(format!("… {} more slots differ", slots.len() - SHOWN));
+                    }
+                    s.join("; ")
+                };
+                ("slots", show(x), show(y))
+            })
         }
         (ObjectState::Memory { bytes: x }, ObjectState::Memory { bytes: y }) => {
             if x.len() != y.len() {
-                return Some(format!("{} pages vs {}", x.len() / 65536, y.len() / 65536));
+                return Some(("pages", format!("{} pages", x.len() / 65536), format!("{} pages", y.len() / 65536)));
             }
             let ranges = differing_ranges(x, y);
             (!ranges.is_empty()).then(|| {
-                ranges
-                    .iter()
-                    .take(3)
-                    .map(|&(lo, hi)| {
-                        let shown = hi.min(lo + 16);
-                        format!("bytes [{lo:#x}, {hi:#x}): {} vs {}", hex(&x[lo..shown]), hex(&y[lo..shown]))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                let show = |m: &[u8]| {
+                    let mut s: Vec<String> = ranges
+                        .iter()
+                        .take(SHOWN)
+                        .map(|&(lo, hi)| format!("[{lo:#x}, {hi:#x}) = {}", hex(&m[lo..hi.min(lo + 16)])))
+                        .collect();
+                    if ranges.len() > SHOWN {
+                        s.push(format!("… {} more ranges differ", ranges.len() - SHOWN));
+                    }
+                    s.join("; ")
+                };
+                ("bytes", show(x), show(y))
             })
         }
         (ObjectState::Global { mutable: m1, value: v1 }, ObjectState::Global { mutable: m2, value: v2 }) => {
             if m1 != m2 {
-                Some(format!("mutability {m1} vs {m2}"))
+                let m = |m: &bool| if *m { "mutable" } else { "immutable" }.to_string();
+                Some(("mutability", m(m1), m(m2)))
             } else {
-                (!vals_agree(v1, v2)).then(|| format!("{v1} vs {v2}"))
+                (!vals_agree(v1, v2, floats)).then(|| ("value", v1.to_string(), v2.to_string()))
             }
         }
-        _ => Some("different kinds of object".into()),
+        _ => Some(("kind", format!("{a:?}"), format!("{b:?}"))),
     }
 }
 
@@ -160,18 +245,69 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
 }
 
-/// How two sequences of host calls differ: the first call that does.
-pub fn host_calls(reference: &[HostCall], other: &[HostCall], names: &dyn Fn(&Origin) -> String) -> Option<String> {
+/// How two sequences of host calls differ: at the first call that does,
+/// every difference of that call (its function and arguments, the state it
+/// saw, its results); or the number of calls.
+pub fn host_calls(
+    reference: &[HostCall],
+    other: &[HostCall],
+    names: &dyn Fn(&Origin) -> String,
+    floats: Floats,
+) -> Vec<Diff> {
+    let show =
+        |c: &HostCall| format!("{}({})", c.func, c.args.iter().map(Val::to_string).collect::<Vec<_>>().join(" "));
     for (i, (a, b)) in reference.iter().zip(other).enumerate() {
-        if a.func != b.func || !all_agree(&a.args, &b.args) {
-            return Some(format!("host call {i}: {}{:?} vs {}{:?}", a.func, a.args, b.func, b.args));
+        let at = format!("host call {i} ({})", a.func);
+        let mut diffs = Vec::new();
+        if a.func != b.func || !all_agree(&a.args, &b.args, floats) {
+            diffs.push(Diff {
+                object: at.clone(),
+                signature: format!("host-call:{}:call", a.func),
+                reference: show(a),
+                engine: show(b),
+            });
+        } else {
+            for d in observations(&a.observation, &b.observation, names, floats) {
+                diffs.push(Diff {
+                    object: format!("at {at}: {}", d.object),
+                    signature: format!("host-call:{}:{}", a.func, d.signature),
+                    ..d
+                });
+            }
+            if !all_agree(&a.results, &b.results, floats) {
+                let vals = |v: &[Val]| v.iter().map(Val::to_string).collect::<Vec<_>>().join(" ");
+                diffs.push(Diff {
+                    object: format!("{at}: its results"),
+                    signature: format!("host-call:{}:results", a.func),
+                    reference: vals(&a.results),
+                    engine: vals(&b.results),
+                });
+            }
         }
-        if let Some(d) = observations(&a.observation, &b.observation, names) {
-            return Some(format!("at host call {i} ({}), the state differs:\n{d}", a.func));
-        }
-        if !all_agree(&a.results, &b.results) {
-            return Some(format!("host call {i} ({}) returned {:?} vs {:?}", a.func, a.results, b.results));
+        if !diffs.is_empty() {
+            return diffs;
         }
     }
-    (reference.len() != other.len()).then(|| format!("{} host calls vs {}", reference.len(), other.len()))
+    if reference.len() == other.len() {
+        return vec![];
+    }
+    let list = |c: &[HostCall]| format!("{} calls: {}", c.len(), c.iter().map(show).collect::<Vec<_>>().join(", "));
+    vec![Diff {
+        object: "the host calls".into(),
+        signature: "host-call:count".into(),
+        reference: list(reference),
+        engine: list(other),
+    }]
+}
+
+/// A divergence's differences as text, each object with both sides.
+pub fn describe(diffs: &[Diff], reference: &str, engine: &str) -> String {
+    let width = reference.len().max(engine.len()) + 1;
+    let mut out = String::new();
+    for d in diffs {
+        let _ = writeln!(out, "{}:", d.object);
+        let _ = writeln!(out, "  {:<width$} {}", format!("{reference}:"), d.reference);
+        let _ = writeln!(out, "  {:<width$} {}", format!("{engine}:"), d.engine);
+    }
+    out
 }

@@ -127,7 +127,8 @@ fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<i32, Outcome> {
             s.handles.len() as i32 - 1
         })),
         (_, Outcome::Trap(_) | Outcome::Link) => Ok(-1),
-        (_, poison @ Outcome::Poisoned(_)) => Err(poison),
+        // A poison, or an engine error with no class, ends the step as it is.
+        (_, stop @ (Outcome::Poisoned(_) | Outcome::Unclassified(_))) => Err(stop),
         (None, Outcome::Values(_)) => panic!("an instantiation returned values but no instance"),
     }
 }

@@ -52,6 +52,9 @@ enum Command {
         /// Read scripts from stdin, one JSON string per line (for `fuzz`).
         #[arg(long)]
         stream: bool,
+        /// Engines halted before given steps, as JSON (crashes found earlier).
+        #[arg(long, default_value = "[]")]
+        halts: String,
         script: String,
     },
     /// A fuzzing campaign on this machine: generated linking scenarios run in
@@ -86,7 +89,7 @@ struct Opts {
     #[arg(long, default_value = "model,wasmi,wasmtime", value_delimiter = ',')]
     engines: Vec<String>,
     /// Known engine bugs: divergences listed there are shown but do not fail the run.
-    #[arg(long, default_value = "corpus/findings/known.txt")]
+    #[arg(long, default_value = report::DEFAULT_KNOWN)]
     known: String,
     /// Seconds a script may run in its worker before it counts as a hang.
     #[arg(long, default_value_t = 600)]
@@ -115,7 +118,10 @@ fn main() -> ExitCode {
         Command::Trace { script } => trace(&script),
         Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
         Command::Worker { engines, stream: true, .. } => worker::stream_main(&engines).map(|()| true),
-        Command::Worker { engines, script, .. } => worker::worker_main(&script, &engines).map(|()| true),
+        Command::Worker { engines, script, halts, .. } => serde_json::from_str(&halts)
+            .map_err(|e| format!("bad --halts: {e}"))
+            .and_then(|halts: Vec<lockstep::wast::Halt>| worker::worker_main(&script, &engines, &halts))
+            .map(|()| true),
         Command::Fuzz { seconds, seed, jobs, out, generator, engines } => {
             fuzz(seconds, seed, jobs, &out, &generator, engines)
         }
@@ -137,7 +143,10 @@ fn setup(opts: &Opts) -> Result<(Isolation, Known), String> {
     }
     let known = match Known::load(&opts.known) {
         Ok(k) => k,
-        Err(_) if opts.known == "corpus/findings/known.txt" => Known::default(),
+        // Only a missing default file is no findings; a malformed one is an error.
+        Err(_) if opts.known == report::DEFAULT_KNOWN && !std::path::Path::new(&opts.known).exists() => {
+            Known::default()
+        }
         Err(e) => return Err(e),
     };
     Ok((Isolation::this_exe(Duration::from_secs(opts.timeout))?, known))
@@ -175,15 +184,11 @@ fn run(args: &RunArgs, as_table: bool) -> Result<bool, String> {
         print!("{}", report::table(&reports, &known));
         for r in &reports {
             for d in &r.divergences {
-                print!("{}", report::divergence(r, d, known.finding(&r.name, d)));
+                print!("{}", report::divergence(r, d, &known));
             }
         }
     }
-    println!("wast: {} passed, {} failed, {} skipped", totals.passed, totals.failed, totals.skipped);
-    if totals.known > 0 {
-        println!("known findings: {} (corpus/findings/)", totals.known);
-    }
-    println!("divergences: {}", totals.divergences);
+    print!("{}", totals.lines());
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report::Json { scripts: &reports, totals: &totals })
             .map_err(|e| e.to_string())?;
@@ -221,8 +226,16 @@ fn fuzz(
     for e in &engines {
         engine::make(e, Default::default())?;
     }
-    let opts =
-        Options { seconds, seed, jobs, out: out.into(), engines, generator, case_timeout: Duration::from_secs(60) };
+    let opts = Options {
+        seconds,
+        seed,
+        jobs,
+        out: out.into(),
+        engines,
+        generator,
+        case_timeout: Duration::from_secs(60),
+        known: Known::load(report::DEFAULT_KNOWN)?,
+    };
     let (mut last, mut last_events) = (0.0, 0.0);
     let stats = campaign::run(&opts, &mut |s, t| {
         // Every 30 s, a line of its own: the linking events so far.

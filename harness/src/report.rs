@@ -6,10 +6,15 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::compare::Diff;
 use crate::wast::{Divergence, Note, ScriptReport};
 
-/// Divergences that are known engine bugs: each has a minimal `.wast` under
-/// `corpus/findings/`. They are shown, but do not fail a run.
+/// Known engine bugs, each reproduced by a minimal `.wast` under
+/// `corpus/findings/`, as *signatures*: an entry names a script, a step
+/// (line), an engine and the exact difference it makes there (a
+/// [`Diff::signature`](crate::compare::Diff)). It excuses that difference
+/// and nothing else: any other difference at the same step, and any failed
+/// check of the reference, still fails the run.
 #[derive(Debug, Default, Clone)]
 pub struct Known {
     entries: Vec<KnownEntry>,
@@ -20,11 +25,46 @@ struct KnownEntry {
     script: String,
     line: usize,
     engine: String,
+    signature: String,
     finding: String,
 }
 
+/// The repository this executable was built from: known findings' script
+/// paths resolve against it, whatever the working directory.
+pub fn repository() -> &'static std::path::Path {
+    std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+/// The default known-findings file, in the repository.
+pub const DEFAULT_KNOWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/findings/known.txt");
+
+/// A script's name as known entries name it: `spec:…` as is, a file by its
+/// canonical path (so that `corpus/x.wast` and `/abs/…/corpus/x.wast` agree).
+fn script_key(name: &str, base: &std::path::Path) -> String {
+    if name.starts_with("spec:") {
+        return name.to_string();
+    }
+    let p = std::path::Path::new(name);
+    let p = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    p.canonicalize().unwrap_or(p).display().to_string()
+}
+
+/// Whether `engine` is `family` or one of its variants (`wasmtime-quick`
+/// is a `wasmtime`: the known bugs are in the runtime they share).
+fn engine_of(engine: &str, family: &str) -> bool {
+    engine.strip_prefix(family).is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
+}
+
+/// A signature with every number blanked (`table:#1.0:slots` → `table:#.:slots`
+/// with `#` kept): what campaign triage compares, since generated cases
+/// number their instances differently.
+pub fn blank_numbers(s: &str) -> String {
+    s.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
 impl Known {
-    /// Reads `script line engine finding.wast` lines (`#` comments).
+    /// Reads `script line engine signature finding.wast` lines (`#`
+    /// comments); script paths are relative to the repository.
     pub fn load(path: &str) -> Result<Known, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         let mut entries = Vec::new();
@@ -34,26 +74,57 @@ impl Known {
                 continue;
             }
             let words: Vec<&str> = line.split_whitespace().collect();
-            let [script, at, engine, finding] = words[..] else {
-                return Err(format!("{path}:{}: expected `script line engine finding`", n + 1));
+            let [script, at, engine, signature, finding] = words[..] else {
+                return Err(format!("{path}:{}: expected `script line engine signature finding`", n + 1));
             };
             let line = at.parse().map_err(|_| format!("{path}:{}: bad line number {at}", n + 1))?;
-            entries.push(KnownEntry { script: script.into(), line, engine: engine.into(), finding: finding.into() });
+            entries.push(KnownEntry {
+                script: script_key(script, repository()),
+                line,
+                engine: engine.into(),
+                signature: signature.into(),
+                finding: finding.into(),
+            });
         }
         Ok(Known { entries })
     }
 
-    /// The finding a divergence is known as, if any. An engine's entry also
-    /// covers its variants (`wasmtime` covers `wasmtime-quick`): they share
-    /// the runtime where the known bugs are.
+    /// The finding that explains one difference of a divergence, if any.
+    fn entry(&self, script: &str, d: &Divergence, diff: &Diff) -> Option<&KnownEntry> {
+        let script = script_key(script, std::path::Path::new("."));
+        self.entries.iter().find(|k| {
+            k.script == script && k.line == d.line && engine_of(&d.engine, &k.engine) && k.signature == diff.signature
+        })
+    }
+
+    /// The finding a divergence is known as: only if *every* difference in
+    /// it is a known one (of one or more findings; the first is named).
     pub fn finding(&self, script: &str, d: &Divergence) -> Option<&str> {
-        let engine = |k: &KnownEntry| {
-            d.engine.strip_prefix(k.engine.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('-'))
-        };
-        self.entries
-            .iter()
-            .find(|k| script.ends_with(&k.script) && k.line == d.line && engine(k))
-            .map(|k| k.finding.as_str())
+        let mut first = None;
+        for diff in &d.diffs {
+            let k = self.entry(script, d, diff)?;
+            first.get_or_insert(k.finding.as_str());
+        }
+        first
+    }
+
+    /// Whether one difference is known (for reports that mark each).
+    pub fn knows(&self, script: &str, d: &Divergence, diff: &Diff) -> bool {
+        self.entry(script, d, diff).is_some()
+    }
+
+    /// Campaign triage: the finding a divergence of a generated case is, by
+    /// signature alone (engine family and every difference's signature,
+    /// numbers blanked); generated cases have no stable script or line.
+    pub fn finding_by_signature(&self, d: &Divergence) -> Option<&str> {
+        let mut first = None;
+        for diff in &d.diffs {
+            let sig = blank_numbers(&diff.signature);
+            let k =
+                self.entries.iter().find(|k| engine_of(&d.engine, &k.engine) && blank_numbers(&k.signature) == sig)?;
+            first.get_or_insert(k.finding.as_str());
+        }
+        first
     }
 }
 
@@ -63,34 +134,108 @@ pub struct Totals {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Checks decided by the text format.
+    pub by_text: usize,
+    /// Checks not reached (the reference had stopped).
+    pub not_reached: usize,
     pub divergences: usize,
+    /// Divergences wholly explained by known findings.
     pub known: usize,
+    /// Failed checks of engines whose divergence at that step is wholly known.
+    pub known_failed: usize,
+    /// Per engine (by name, in first-seen order): steps compared, and scripts
+    /// in which it stopped.
+    pub engines: Vec<(String, usize, usize)>,
+    /// Skips by reason.
+    pub skip_reasons: Vec<(String, usize)>,
 }
 
-/// The failed checks that a known finding does not explain: a check that
-/// failed at the step (line) of a known divergence is that finding showing.
+/// The failed checks that a known finding does not explain. A failed check
+/// is explained only if it failed in engines other than the reference, and
+/// each of them has, at that step, a divergence that known findings wholly
+/// explain. The reference's failures, and the script's own, never are.
 pub fn unexplained_failures<'a>(r: &'a ScriptReport, known: &Known) -> Vec<&'a Note> {
-    let known_lines: Vec<usize> =
-        r.divergences.iter().filter(|d| known.finding(&r.name, d).is_some()).map(|d| d.line).collect();
-    r.failed.iter().filter(|n| !known_lines.contains(&n.line)).collect()
+    let reference = r.engines.first().map(String::as_str).unwrap_or("");
+    let explained = |n: &Note| {
+        !n.engines.is_empty()
+            && n.engines.iter().all(|e| {
+                e != reference
+                    && r.divergences
+                        .iter()
+                        .any(|d| d.line == n.line && &d.engine == e && known.finding(&r.name, d).is_some())
+            })
+    };
+    r.failed.iter().filter(|n| !explained(n)).collect()
 }
 
 impl Totals {
     pub fn add(&mut self, r: &ScriptReport, known: &Known) {
         let k = r.divergences.iter().filter(|d| known.finding(&r.name, d).is_some()).count();
+        let unexplained = unexplained_failures(r, known).len();
         self.passed += r.passed;
-        self.failed += unexplained_failures(r, known).len();
+        self.failed += unexplained;
+        self.known_failed += r.failed.len() - unexplained;
         self.skipped += r.skipped.len();
+        self.by_text += r.by_text.len();
+        self.not_reached += r.not_reached.len();
         self.divergences += r.divergences.len() - k;
         self.known += k;
+        for (name, lane) in r.engines.iter().zip(&r.lanes) {
+            let stopped = usize::from(lane.stop.is_some());
+            match self.engines.iter_mut().find(|(n, _, _)| n == name) {
+                Some((_, steps, stops)) => {
+                    *steps += lane.compared;
+                    *stops += stopped;
+                }
+                None => self.engines.push((name.clone(), lane.compared, stopped)),
+            }
+        }
+        for note in &r.skipped {
+            let reason = blank_numbers(&note.what);
+            match self.skip_reasons.iter_mut().find(|(w, _)| *w == reason) {
+                Some((_, n)) => *n += 1,
+                None => self.skip_reasons.push((reason, 1)),
+            }
+        }
     }
 
     pub fn ok(&self) -> bool {
         self.failed == 0 && self.divergences == 0
     }
+
+    /// The closing lines of a run.
+    pub fn lines(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "wast: {} passed, {} failed, {} skipped", self.passed, self.failed, self.skipped);
+        let mut reasons = self.skip_reasons.clone();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1));
+        for (reason, n) in &reasons {
+            let _ = writeln!(out, "  skipped {n}: {reason}");
+        }
+        let _ = writeln!(out, "decided by the text format: {}", self.by_text);
+        if self.not_reached > 0 {
+            let _ = writeln!(out, "not reached (the reference had stopped): {}", self.not_reached);
+        }
+        let _ = writeln!(
+            out,
+            "known findings: {} divergences, {} failed checks (corpus/findings/)",
+            self.known, self.known_failed
+        );
+        let _ = writeln!(out, "divergences: {}", self.divergences);
+        let engines: Vec<String> = self
+            .engines
+            .iter()
+            .map(|(e, steps, stops)| match stops {
+                0 => format!("{e} {steps}"),
+                _ => format!("{e} {steps} (stopped in {stops} scripts)"),
+            })
+            .collect();
+        let _ = writeln!(out, "steps compared: {}", engines.join(", "));
+        out
+    }
 }
 
-/// The one-line verdict of a script, and its notes below it.
+/// The one-line verdict of a script, its lanes if any stopped, and its notes below it.
 pub fn script_lines(r: &ScriptReport, known: &Known, verbose: bool) -> String {
     let mut out = String::new();
     let unknown = r.divergences.iter().filter(|d| known.finding(&r.name, d).is_none()).count();
@@ -101,45 +246,77 @@ pub fn script_lines(r: &ScriptReport, known: &Known, verbose: bool) -> String {
     } else {
         "KNOWN"
     };
+    let by_text =
+        if r.by_text.is_empty() { String::new() } else { format!(", {} by the text format", r.by_text.len()) };
+    let not_reached =
+        if r.not_reached.is_empty() { String::new() } else { format!(", {} not reached", r.not_reached.len()) };
     let _ = writeln!(
         out,
-        "{status} {}: {} passed, {} failed, {} skipped; {}",
+        "{status} {}: {} passed, {} failed, {} skipped{by_text}{not_reached}; {}",
         r.name,
         r.passed,
         r.failed.len(),
         r.skipped.len(),
         r.verdict()
     );
+    if verbose || r.lanes.iter().any(|l| l.stop.is_some()) {
+        for l in r.lane_lines() {
+            let _ = writeln!(out, "     {l}");
+        }
+    }
     for note in &r.failed {
         let _ = writeln!(out, "     failed {note}");
     }
     for d in &r.divergences {
-        out += &divergence(r, d, known.finding(&r.name, d));
+        out += &divergence(r, d, known);
     }
     out += &skips(&r.skipped, verbose);
+    if verbose {
+        for note in r.by_text.iter().chain(&r.not_reached) {
+            let _ = writeln!(out, "     uncounted {note}");
+        }
+    }
     out
 }
 
-/// One divergence: the step, the engine, what differs, the replay command.
-pub fn divergence(r: &ScriptReport, d: &Divergence, known: Option<&str>) -> String {
+/// The longest a directive is shown in a divergence, in lines.
+const DIRECTIVE_LINES: usize = 12;
+
+/// One divergence: the step, the engine, every object that differs (each
+/// marked if a known finding explains it), the replay command.
+pub fn divergence(r: &ScriptReport, d: &Divergence, known: &Known) -> String {
     let mut out = String::new();
     let reference = r.engines.first().map(String::as_str).unwrap_or("the reference");
-    let tag = match known {
+    let tag = match known.finding(&r.name, d) {
         Some(f) => format!("KNOWN FINDING corpus/findings/{f}"),
         None => "DIVERGENCE".into(),
     };
-    let _ = writeln!(out, "     {tag} at line {} ({} vs the reference {reference}):", d.line, d.engine);
-    for line in d.what.lines() {
-        let _ = writeln!(out, "       {line}");
+    let _ = writeln!(out, "     {tag} at line {}: {} differs from the reference {reference}", d.line, d.engine);
+    for diff in &d.diffs {
+        let mark = if known.knows(&r.name, d, diff) { "  [known]" } else { "" };
+        let _ = writeln!(out, "       {}{mark}  ({})", diff.object, diff.signature);
+        let width = reference.len().max(d.engine.len()) + 1;
+        let _ = writeln!(out, "         {:<width$} {}", format!("{reference}:"), diff.reference);
+        let _ = writeln!(out, "         {:<width$} {}", format!("{}:", d.engine), diff.engine);
     }
-    let _ = writeln!(out, "       step: {}", first_line(&d.directive));
+    let _ = writeln!(out, "       step:");
+    for line in shown_directive(&d.directive).lines() {
+        let _ = writeln!(out, "         {line}");
+    }
     let _ = writeln!(out, "       replay: lockstep replay --engines {} {}", r.engines.join(","), r.name);
     out
 }
 
-fn first_line(s: &str) -> String {
-    let line = s.lines().next().unwrap_or("");
-    if s.lines().nth(1).is_some() { format!("{line} …") } else { line.to_string() }
+/// A directive as a report shows it: whole, or cut after
+/// [`DIRECTIVE_LINES`] lines with a note of how many were left out.
+fn shown_directive(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    if lines.len() <= DIRECTIVE_LINES {
+        return s.to_string();
+    }
+    let mut out = lines[..DIRECTIVE_LINES].join("\n");
+    let _ = write!(out, "\n;; … {} more lines", lines.len() - DIRECTIVE_LINES);
+    out
 }
 
 /// Skips are never silent: each distinct reason with its count, or each skip.
@@ -168,8 +345,10 @@ fn skips(skips: &[Note], verbose: bool) -> String {
 /// full, with the step's source and the script's modules up to it as WAT.
 pub fn full(r: &ScriptReport, text: &str, known: &Known) -> String {
     let mut out = script_lines(r, known, true);
+    let reference = r.engines.first().map(String::as_str).unwrap_or("the reference");
     for d in &r.divergences {
-        let _ = writeln!(out, "\n== line {}: {} diverges\n{}\n\nthe step:\n{}", d.line, d.engine, d.what, d.directive);
+        let what = d.what(reference);
+        let _ = writeln!(out, "\n== line {}: {} diverges\n{what}\nthe step:\n{}", d.line, d.engine, d.directive);
         let modules = modules_before(text, d.line);
         if !modules.is_empty() {
             let _ = writeln!(out, "\nthe modules of the script up to that step:");
@@ -181,8 +360,9 @@ pub fn full(r: &ScriptReport, text: &str, known: &Known) -> String {
     out
 }
 
-/// The module directives of a script that start before `line`, as WAT:
-/// text modules as written, binary ones printed by wasmprinter.
+/// The modules of a script up to and including the directive at `line`, as
+/// WAT: text modules as written, binary ones printed by wasmprinter, and the
+/// modules inline in assertions (`assert_trap (module …)`) as written.
 fn modules_before(text: &str, line: usize) -> Vec<String> {
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
@@ -193,6 +373,18 @@ fn modules_before(text: &str, line: usize) -> Vec<String> {
         let (at, offset) = (d.span().linecol_in(text).0 + 1, d.span().offset());
         if at > line {
             break;
+        }
+        let inline = matches!(
+            &d,
+            wast::WastDirective::AssertUnlinkable { .. }
+                | wast::WastDirective::AssertTrap { exec: wast::WastExecute::Wat(_), .. }
+                | wast::WastDirective::AssertReturn { exec: wast::WastExecute::Wat(_), .. }
+        );
+        if inline {
+            let source = crate::wast::directive_text(text, offset);
+            if let Some(i) = source[1..].find("(module") {
+                out.push(format!(";; inline, at line {at}:\n{}", crate::wast::directive_text(&source, i + 2)));
+            }
         }
         if let wast::WastDirective::Module(mut m) | wast::WastDirective::ModuleDefinition(mut m) = d {
             let source = crate::wast::directive_text(text, offset);
@@ -229,17 +421,14 @@ pub fn table(reports: &[ScriptReport], known: &Known) -> String {
             let cell = if i == 0 {
                 if r.failed.is_empty() { "reference".to_string() } else { "checks fail".to_string() }
             } else {
-                let mine: Vec<&Divergence> = r.divergences.iter().filter(|d| &d.engine == e).collect();
-                match (&mine[..], &r.poisoned) {
-                    ([], None) => "agree".into(),
-                    ([], Some(_)) => "poisoned".into(),
-                    (ds, _) if ds.iter().all(|d| known.finding(&r.name, d).is_some()) => "known bug".into(),
-                    (ds, _)
-                        if ds.iter().any(|d| d.what.starts_with("crashed") || d.what.starts_with("did not finish")) =>
-                    {
-                        "CRASH".into()
-                    }
-                    (ds, _) => format!("DIVERGE ({})", ds.len()),
+                let mine: Vec<&Divergence> =
+                    r.divergences.iter().filter(|d| d.engine.split('+').any(|n| n == e)).collect();
+                let stop = r.lanes.get(i).and_then(|l| l.stop.as_ref());
+                match &mine[..] {
+                    [] => stop.map_or("agree".to_string(), |s| s.kind.name().to_string()),
+                    ds if ds.iter().all(|d| known.finding(&r.name, d).is_some()) => "known bug".into(),
+                    ds if ds.iter().any(|d| d.is_crash()) => "CRASH".into(),
+                    ds => format!("DIVERGE ({})", ds.len()),
                 }
             };
             let _ = write!(out, "  {cell:<12}");
@@ -254,4 +443,100 @@ pub fn table(reports: &[ScriptReport], known: &Known) -> String {
 pub struct Json<'a> {
     pub scripts: &'a [ScriptReport],
     pub totals: &'a Totals,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(entries: &str) -> Known {
+        let path = std::env::temp_dir().join(format!("known-{}-{}.txt", std::process::id(), entries.len()));
+        std::fs::write(&path, entries).unwrap();
+        let k = Known::load(path.to_str().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        k
+    }
+
+    fn diff(signature: &str) -> Diff {
+        Diff { object: "o".into(), signature: signature.into(), reference: "a".into(), engine: "b".into() }
+    }
+
+    fn report(divergences: Vec<Divergence>, failed: Vec<Note>) -> ScriptReport {
+        ScriptReport {
+            name: "spec:x.wast".into(),
+            engines: vec!["model".into(), "wasmi".into()],
+            failed,
+            divergences,
+            ..ScriptReport::default()
+        }
+    }
+
+    fn divergence(line: usize, sigs: &[&str]) -> Divergence {
+        Divergence {
+            line,
+            directive: String::new(),
+            engine: "wasmi".into(),
+            diffs: sigs.iter().map(|s| diff(s)).collect(),
+        }
+    }
+
+    fn failed(line: usize, engines: &[&str]) -> Note {
+        Note { line, what: "x".into(), engines: engines.iter().map(|e| e.to_string()).collect() }
+    }
+
+    const ENTRY: &str = "spec:x.wast 5 wasmi crash f.wast\n";
+
+    #[test]
+    fn a_known_difference_is_excused_with_the_engines_failed_check() {
+        let r = report(vec![divergence(5, &["crash"])], vec![failed(5, &["wasmi"])]);
+        let mut t = Totals::default();
+        t.add(&r, &known(ENTRY));
+        assert_eq!((t.known, t.divergences, t.failed, t.known_failed), (1, 0, 0, 1));
+        assert!(t.ok());
+    }
+
+    #[test]
+    fn a_second_difference_at_a_known_step_fails_the_run() {
+        let r = report(vec![divergence(5, &["crash", "table:#0.0:slots"])], vec![]);
+        let mut t = Totals::default();
+        t.add(&r, &known(ENTRY));
+        assert_eq!((t.known, t.divergences), (0, 1));
+        assert!(!t.ok());
+    }
+
+    #[test]
+    fn another_kind_of_difference_at_a_known_step_is_not_known() {
+        let d = divergence(5, &["outcome:returned/returned"]);
+        assert_eq!(known(ENTRY).finding("spec:x.wast", &d), None);
+        assert_eq!(known(ENTRY).finding("spec:x.wast", &divergence(6, &["crash"])), None);
+    }
+
+    #[test]
+    fn a_failure_of_the_reference_on_a_known_step_fails_the_run() {
+        let r = report(vec![divergence(5, &["crash"])], vec![failed(5, &["model", "wasmi"])]);
+        let mut t = Totals::default();
+        t.add(&r, &known(ENTRY));
+        assert_eq!(t.failed, 1);
+        // And the script's own failures (no engine) are never excused.
+        let r = report(vec![divergence(5, &["crash"])], vec![failed(5, &[])]);
+        assert_eq!(unexplained_failures(&r, &known(ENTRY)).len(), 1);
+    }
+
+    #[test]
+    fn entries_name_files_relative_to_the_repository() {
+        let k = known("corpus/findings/wasmi-select-fused-condition.wast 5 wasmi crash f.wast\n");
+        let absolute = repository().join("corpus/findings/wasmi-select-fused-condition.wast");
+        let d = divergence(5, &["crash"]);
+        assert_eq!(k.finding(absolute.to_str().unwrap(), &d), Some("f.wast"));
+    }
+
+    #[test]
+    fn campaign_triage_matches_signatures_with_numbers_blanked() {
+        let k = known("spec:x.wast 5 wasmtime memory:#1.0:bytes f.wast\n");
+        let mut d = divergence(40, &["memory:#3.0:bytes"]);
+        d.engine = "wasmtime-quick".into();
+        assert_eq!(k.finding_by_signature(&d), Some("f.wast"));
+        d.diffs.push(diff("outcome:returned/returned"));
+        assert_eq!(k.finding_by_signature(&d), None, "every difference must be known");
+    }
 }

@@ -50,7 +50,7 @@ pub fn trace_script(name: &str, text: &str) -> String {
     let out = Rc::new(RefCell::new(String::new()));
     let engine = Box::new(Traced::new(out.clone()));
     let mut last = None;
-    let report = crate::wast::run_script_with(name, text, vec![engine], &mut |_, line| {
+    let report = crate::wast::run_script_with(name, text, vec![engine], &[], &mut |_, line| {
         last = Some(line);
         let source = text.lines().nth(line - 1).unwrap_or("").trim();
         let _ = writeln!(out.borrow_mut(), "\n;; line {line}: {source}");

@@ -1,12 +1,19 @@
 //! Isolation: every script runs in a worker process, so that an engine that
 //! panics, aborts, crashes (SIGSEGV) or hangs cannot take the runner down.
-//! A crash or a time-out becomes a divergence of the engine it is attributed
-//! to, placed at the step that was running, and the run goes on.
 //!
 //! The worker is this same executable (`lockstep worker …`). Before each
 //! step it writes to stdout what the script found since the last step
 //! (`delta {json}`) and the step's line (`line N`); at the end, its report
 //! (`report {json}`). So a crash keeps every check and divergence before it.
+//!
+//! A worker that crashes or hangs is placed (the step that was running) and
+//! attributed (rerun with the reference alone, then with the reference and
+//! each other engine; a crash no single engine reproduces is retried, then
+//! reported as theirs together, never the reference's). Then the whole
+//! script is run again with that engine halted at that step
+//! ([`crate::wast::Halt`]): it is compared on every step before, the others
+//! on every step, and the crash is its divergence at that step. A further
+//! crash repeats this, once per engine at most.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -18,22 +25,21 @@ use wait_timeout::ChildExt;
 use crate::limits::Limits;
 use serde::{Deserialize, Serialize};
 
-use crate::wast::{Divergence, Note, ScriptReport};
+use crate::wast::{Divergence, Halt, Lane, Note, ScriptReport};
 use crate::{engine, scripts};
 
-/// Runs in the worker: one script, by name, on the named engines.
-pub fn worker_main(script: &str, engines: &[String]) -> Result<(), String> {
+/// Runs in the worker: one script, by name, on the named engines, with the
+/// given halts.
+pub fn worker_main(script: &str, engines: &[String], halts: &[Halt]) -> Result<(), String> {
     let mut found = scripts::resolve(script)?;
     let [script] = &mut found[..] else { return Err(format!("{script} is not one script")) };
     let limits = Limits::default();
     let engines = engines.iter().map(|e| engine::make(e, limits)).collect::<Result<Vec<_>, _>>()?;
     let mut seen = Delta::default();
-    let report = crate::wast::run_script_with(&script.name, &script.text, engines, &mut |so_far, line| {
+    let report = crate::wast::run_script_with(&script.name, &script.text, engines, halts, &mut |so_far, line| {
         let delta = Delta::since(&seen, so_far);
-        if !delta.is_empty() {
-            println!("delta {}", serde_json::to_string(&delta).expect("a delta serialises"));
-            seen = std::mem::take(&mut seen).plus(&delta);
-        }
+        println!("delta {}", serde_json::to_string(&delta).expect("a delta serialises"));
+        seen = std::mem::take(&mut seen).plus(&delta);
         println!("line {line}");
         let _ = std::io::Write::flush(&mut std::io::stdout());
     });
@@ -59,14 +65,16 @@ pub fn stream_main(engines: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// What a script found between two steps.
+/// What a script found between two steps (and the lanes as they are).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Delta {
     passed: usize,
     failed: Vec<Note>,
     skipped: Vec<Note>,
+    by_text: Vec<Note>,
+    not_reached: Vec<Note>,
     divergences: Vec<Divergence>,
-    poisoned: Option<Note>,
+    lanes: Vec<Lane>,
 }
 
 impl Delta {
@@ -76,25 +84,21 @@ impl Delta {
             passed: r.passed - seen.passed,
             failed: r.failed[seen.failed.len()..].to_vec(),
             skipped: r.skipped[seen.skipped.len()..].to_vec(),
+            by_text: r.by_text[seen.by_text.len()..].to_vec(),
+            not_reached: r.not_reached[seen.not_reached.len()..].to_vec(),
             divergences: r.divergences[seen.divergences.len()..].to_vec(),
-            poisoned: if seen.poisoned.is_none() { r.poisoned.clone() } else { None },
+            lanes: r.lanes.clone(),
         }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.passed == 0
-            && self.failed.is_empty()
-            && self.skipped.is_empty()
-            && self.divergences.is_empty()
-            && self.poisoned.is_none()
     }
 
     fn plus(mut self, d: &Delta) -> Delta {
         self.passed += d.passed;
         self.failed.extend(d.failed.iter().cloned());
         self.skipped.extend(d.skipped.iter().cloned());
+        self.by_text.extend(d.by_text.iter().cloned());
+        self.not_reached.extend(d.not_reached.iter().cloned());
         self.divergences.extend(d.divergences.iter().cloned());
-        self.poisoned = self.poisoned.or_else(|| d.poisoned.clone());
+        self.lanes = d.lanes.clone();
         self
     }
 }
@@ -104,6 +108,7 @@ struct Crash {
     /// The line of the step that was running.
     line: usize,
     what: String,
+    signature: String,
     /// What the worker had found before.
     before: Delta,
 }
@@ -123,23 +128,98 @@ impl Isolation {
     }
 }
 
-/// Runs `script` on `engines` in a worker.
+/// How many times a crash that no single engine reproduced is tried again.
+const ATTRIBUTION_TRIES: usize = 3;
+
+/// Runs `script` on `engines` in a worker; see the module doc for crashes.
 pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> ScriptReport {
-    match spawn(iso, script, engines) {
-        Ok(report) => report,
-        Err(crash) => crashed(iso, script, engines, crash),
+    let mut halts: Vec<Halt> = Vec::new();
+    loop {
+        let crash = match spawn(iso, script, engines, &halts) {
+            Ok(report) => return report,
+            Err(crash) => crash,
+        };
+        let again = halts.iter().any(|h| h.line == crash.line) || halts.len() >= engines.len();
+        if again {
+            // No progress: report what the worker found before, with the crash.
+            return partial(script, engines, crash);
+        }
+        let culprit = attribute(iso, script, engines, &halts, crash.line);
+        halts.push(Halt { engine: culprit, line: crash.line, what: crash.what, signature: crash.signature });
     }
 }
 
-fn spawn(iso: &Isolation, script: &str, engines: &[String]) -> Result<ScriptReport, Crash> {
+/// Which engine crashes at `line`: the reference alone, or the reference
+/// with one other engine; tried again if none does, then all the others.
+fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt], line: usize) -> String {
+    let halted = |e: &String| halts.iter().any(|h| h.engine.split('+').any(|n| n == e));
+    let live: Vec<&String> = engines[1..].iter().filter(|e| !halted(e)).collect();
+    if engines.len() == 1 || spawn(iso, script, &engines[..1], &[]).is_err_and(|c| c.line == line) {
+        return engines[0].clone();
+    }
+    for _ in 0..ATTRIBUTION_TRIES {
+        for e in &live {
+            let pair = [engines[0].clone(), (*e).clone()];
+            if spawn(iso, script, &pair, &[]).is_err_and(|c| c.line == line) {
+                return (*e).clone();
+            }
+        }
+    }
+    live.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("+")
+}
+
+/// The report of a worker that crashed where it had crashed before: what it
+/// found up to then, and the crash as a divergence of all the engines.
+fn partial(script: &str, engines: &[String], crash: Crash) -> ScriptReport {
+    let Delta { passed, failed, skipped, by_text, not_reached, divergences, lanes } = crash.before;
+    let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
+    let directive = crate::wast::directive_at_line(&text, crash.line);
+    let mut report = ScriptReport {
+        name: script.to_string(),
+        engines: engines.to_vec(),
+        passed,
+        failed,
+        skipped,
+        by_text,
+        not_reached,
+        divergences,
+        lanes,
+        time: Default::default(),
+    };
+    report.divergences.push(Divergence {
+        line: crash.line,
+        directive,
+        engine: engines.join("+"),
+        diffs: vec![crate::compare::Diff {
+            object: "the worker".into(),
+            signature: crash.signature,
+            reference: "completed the step".into(),
+            engine: format!("{} again, with the engines that crashed before halted", crash.what),
+        }],
+    });
+    report.failed.push(Note {
+        line: crash.line,
+        what: format!("the worker {}", crash.what),
+        engines: engines.to_vec(),
+    });
+    report
+}
+
+fn spawn(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> Result<ScriptReport, Crash> {
     let timeout = iso.timeout;
+    let halts = serde_json::to_string(halts).expect("halts serialise");
     let mut child = Command::new(&iso.exe)
-        .args(["worker", "--engines", &engines.join(","), script])
+        .args(["worker", "--engines", &engines.join(","), "--halts", &halts, script])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Crash { line: 0, what: format!("cannot start a worker: {e}"), before: Delta::default() })?;
+        .map_err(|e| Crash {
+            line: 0,
+            what: format!("cannot start a worker: {e}"),
+            signature: "crash".into(),
+            before: Delta::default(),
+        })?;
     // Drain both pipes while waiting, so that a chatty worker cannot block.
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
@@ -177,18 +257,22 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String]) -> Result<ScriptRepo
             return serde_json::from_str(json).map_err(|e| Crash {
                 line,
                 what: format!("the worker's report is unreadable: {e}"),
+                signature: "crash".into(),
                 before: Delta::default(),
             });
         }
     }
-    let what = match status {
-        None => format!("did not finish within {}s (a hang)", timeout.as_secs()),
+    let (what, signature) = match status {
+        None => (format!("did not finish within {}s (a hang)", timeout.as_secs()), "hang".to_string()),
         Some(s) => describe_exit(s, &err),
     };
-    Err(Crash { line, what, before })
+    Err(Crash { line, what, signature, before })
 }
 
-fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
+/// What a worker's exit says, and its signature: `crash`, whatever the
+/// signal or panic (the same engine bug kills a debug build with SIGABRT,
+/// where a check cannot unwind, and a release build with SIGSEGV).
+fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> (String, String) {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
@@ -201,62 +285,13 @@ fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
                 11 => "SIGSEGV",
                 _ => "a signal",
             };
-            return format!("crashed: killed by {name} ({sig})");
+            return (format!("crashed: killed by {name} ({sig})"), "crash".into());
         }
     }
     // A panic: its location line and its message, the line after.
     let lines: Vec<&str> = stderr.lines().collect();
-    let panic = match lines.iter().position(|l| l.contains("panicked")) {
-        Some(i) => format!(": {}", lines[i..(i + 2).min(lines.len())].join(" ")),
-        None => String::new(),
-    };
-    format!("crashed: {status}{panic}")
-}
-
-/// A crashed worker: find which engine crashes (the reference alone, or
-/// the reference with each other engine), report it as that engine's
-/// divergence, and compare the others over the whole script without it.
-fn crashed(iso: &Isolation, script: &str, engines: &[String], crash: Crash) -> ScriptReport {
-    let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
-    let directive = text.lines().nth(crash.line.saturating_sub(1)).unwrap_or("").trim().to_string();
-    let mut culprits = Vec::new();
-    if engines.len() > 1 {
-        if spawn(iso, script, &engines[..1]).is_err() {
-            culprits.push(engines[0].clone());
-        } else {
-            for e in &engines[1..] {
-                if spawn(iso, script, &[engines[0].clone(), e.clone()]).is_err() {
-                    culprits.push(e.clone());
-                }
-            }
-        }
+    match lines.iter().position(|l| l.contains("panicked")) {
+        Some(i) => (format!("crashed: {status}: {}", lines[i..(i + 2).min(lines.len())].join(" ")), "crash".into()),
+        None => (format!("crashed: {status}"), "crash".into()),
     }
-    let survivors: Vec<String> = engines.iter().filter(|e| !culprits.contains(e)).cloned().collect();
-    let rest = (survivors.len() > 1 && survivors.len() < engines.len() && !culprits.is_empty())
-        .then(|| spawn(iso, script, &survivors).ok())
-        .flatten();
-    let mut report = match rest {
-        // The engines that did not crash, compared over the whole script.
-        // Its times are per survivor: not comparable with a full run's, so dropped.
-        Some(r) => ScriptReport { engines: engines.to_vec(), time: Default::default(), ..r },
-        None => {
-            let Delta { passed, failed, skipped, divergences, poisoned } = crash.before;
-            let name = script.to_string();
-            let engines = engines.to_vec();
-            ScriptReport { name, engines, passed, failed, skipped, divergences, poisoned, time: Default::default() }
-        }
-    };
-    if culprits.is_empty() {
-        culprits.push(engines.join("+"));
-    }
-    for engine in culprits {
-        report.divergences.push(Divergence {
-            line: crash.line,
-            directive: directive.clone(),
-            engine,
-            what: crash.what.clone(),
-        });
-    }
-    report.failed.push(Note { line: crash.line, what: format!("the worker {}", crash.what) });
-    report
 }

@@ -223,7 +223,7 @@ fn record(name: &str, text: &str, before: &mut dyn FnMut(&mut ModelEngine, &Log,
     model.borrow_mut().start_trace();
     let log = Rc::new(RefCell::new(Log::default()));
     let engine = Recorder { model: model.clone(), log: log.clone() };
-    let report = lockstep::wast::run_script_with(name, text, vec![Box::new(engine)], &mut |_, line| {
+    let report = lockstep::wast::run_script_with(name, text, vec![Box::new(engine)], &[], &mut |_, line| {
         before(&mut model.borrow_mut(), &log.borrow(), line);
         log.borrow_mut().line = line;
     });

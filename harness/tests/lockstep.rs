@@ -1,18 +1,20 @@
 //! The lockstep runner can fail, and cannot be taken down: engines that are
 //! wrong on purpose (`engine::faulty`) must be caught, and engines that
-//! abort, panic or hang must become findings while the run goes on.
+//! abort, panic or hang must become findings while the run goes on. Each
+//! accounting rule has a test here that would fail if it masked a difference.
 
 use std::process::Command;
 
 use lockstep::engine;
 use lockstep::limits::Limits;
-use lockstep::wast::{ScriptReport, run_script};
+use lockstep::wast::{ScriptReport, StopKind, run_script};
 
 const SHARED_TABLE: &str = include_str!("scripts/shared-table.wast");
+const NAN_MOVES: &str = include_str!("scripts/nan-moves.wast");
 
 fn lockstep_run(engines: &[&str], script: &str) -> ScriptReport {
     let engines = engines.iter().map(|e| engine::make(e, Limits::default()).unwrap()).collect();
-    run_script("shared-table.wast", script, engines)
+    run_script("script.wast", script, engines)
 }
 
 #[test]
@@ -20,6 +22,7 @@ fn the_model_agrees_with_itself() {
     let r = lockstep_run(&["model", "model"], SHARED_TABLE);
     assert!(r.ok(), "{r:?}");
     assert!(r.divergences.is_empty());
+    assert_eq!(r.lanes[1].compared, 4, "every step compared: {r:?}");
 }
 
 #[test]
@@ -27,24 +30,52 @@ fn a_dropped_table_write_is_a_divergence_naming_the_slot() {
     let r = lockstep_run(&["model", "faulty-drop-table-write"], SHARED_TABLE);
     let d = r.divergences.first().expect("the dropped write is caught");
     assert_eq!(d.engine, "faulty-drop-table-write");
-    assert!(d.what.contains("table 0 of instance #0 ($main)"), "{}", d.what);
-    assert!(d.what.contains("slot 1: (ref.func func 0 of instance #1)"), "{}", d.what);
+    let diff = &d.diffs[0];
+    assert_eq!(diff.object, "table 0 of instance #0 ($main)");
+    assert_eq!(diff.signature, "table:#0.0:slots");
+    assert_eq!(diff.reference, "slot 1 (ref.func func 0 of instance #1)");
+    assert_eq!(diff.engine, "slot 1 (ref.null func)");
     assert!(d.directive.starts_with("(module $side"), "{}", d.directive);
 }
 
 #[test]
-fn a_wrong_result_is_a_divergence_and_a_failed_check() {
+fn a_wrong_result_and_the_state_it_leaves_are_one_divergence_and_a_failed_check() {
     let r = lockstep_run(&["model", "faulty-wrong-result"], SHARED_TABLE);
-    assert!(r.divergences.iter().any(|d| d.what.contains("(i32.const 7)  vs  returned (i32.const 8)")), "{r:?}");
-    assert!(r.failed.iter().any(|n| n.what.starts_with("faulty-wrong-result: expected")), "{r:?}");
+    let d = r.divergences.iter().find(|d| d.line == 11).expect("the wrong result is caught");
+    assert_eq!(d.diffs[0].signature, "outcome:returned/returned");
+    assert_eq!(
+        (d.diffs[0].reference.as_str(), d.diffs[0].engine.as_str()),
+        ("returned (i32.const 7)", "returned (i32.const 8)")
+    );
+    let failed = r.failed.iter().find(|n| n.line == 11).expect("the check fails");
+    assert_eq!(failed.engines, ["faulty-wrong-result"]);
 }
 
-fn run_binary(args: &[&str]) -> (String, bool) {
+#[test]
+fn an_engine_that_fails_to_link_stops_alone() {
+    let r = lockstep_run(&["model", "faulty-link-error", "model"], SHARED_TABLE);
+    let stop = r.lanes[1].stop.as_ref().expect("the faulty engine stops");
+    assert_eq!((stop.line, stop.kind), (2, StopKind::Diverged));
+    // The other engine runs and is compared on every step.
+    assert!(r.lanes[2].stop.is_none());
+    assert_eq!(r.lanes[2].compared, 4, "{r:?}");
+    assert_eq!(r.passed, 3, "the checks go on for the others: {r:?}");
+    assert!(r.divergences.iter().all(|d| d.engine == "faulty-link-error"), "{r:?}");
+}
+
+#[test]
+fn nans_are_exact_where_the_spec_fixes_them() {
+    let r = lockstep_run(&["model", "faulty-nan-payload"], NAN_MOVES);
+    let lines: Vec<usize> = r.divergences.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [7], "the move (line 7) diverges, the arithmetic NaN (line 9) may differ: {r:?}");
+    assert_eq!(r.divergences[0].diffs[0].signature, "outcome:returned/returned");
+}
+
+fn run_binary(args: &[&str], scripts: &[&str]) -> (String, bool) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts");
     let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))
         .args(args)
-        .arg(format!("{dir}/shared-table.wast"))
-        .arg(format!("{dir}/no-calls.wast"))
+        .args(scripts.iter().map(|s| format!("{dir}/{s}")))
         .output()
         .expect("lockstep runs");
     (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
@@ -52,25 +83,57 @@ fn run_binary(args: &[&str]) -> (String, bool) {
 
 #[test]
 fn an_engine_that_aborts_is_a_finding_and_the_run_goes_on() {
-    let (out, ok) = run_binary(&["wast", "--engines", "model,faulty-abort"]);
+    let (out, ok) = run_binary(&["wast", "--engines", "model,faulty-abort"], &["shared-table.wast", "no-calls.wast"]);
     assert!(!ok, "{out}");
-    assert!(out.contains("DIVERGENCE at line 11 (faulty-abort vs the reference model)"), "{out}");
+    assert!(out.contains("DIVERGENCE at line 11: faulty-abort differs from the reference model"), "{out}");
     assert!(out.contains("crashed: killed by SIGABRT"), "{out}");
-    // The checks before the crash are kept, and the next script still runs.
-    assert!(out.contains("shared-table.wast: 3 passed, 1 failed"), "{out}");
+    // Every check counted once: the step it crashed at is the reference's pass.
+    assert!(out.contains("shared-table.wast: 4 passed, 0 failed, 0 skipped; 1 divergences"), "{out}");
+    assert!(out.contains("faulty-abort: 3 steps compared; crashed at line 11"), "{out}");
     assert!(out.contains("ok   ") && out.contains("no-calls.wast: 1 passed"), "{out}");
 }
 
 #[test]
+fn a_divergence_before_a_crash_of_the_same_engine_is_kept() {
+    let engines = "model,faulty-wrong-then-abort,faulty-wrong-result";
+    let (out, _) = run_binary(&["wast", "--json", "/dev/stdout", "--engines", engines], &["two-steps.wast"]);
+    let json = out.lines().skip_while(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let r: ScriptReport = serde_json::from_value(v["scripts"][0].clone()).unwrap();
+    let of = |e: &str| r.divergences.iter().filter(|d| d.engine == e).map(|d| d.line).collect::<Vec<_>>();
+    // Wrong at line 6, then crashed at line 7: both shown.
+    assert_eq!(of("faulty-wrong-then-abort"), [6, 7], "{r:?}");
+    assert!(r.divergences.iter().any(|d| d.line == 7 && d.is_crash()), "{r:?}");
+    // The other faulty engine is compared on every step, after the crash too.
+    assert_eq!(of("faulty-wrong-result"), [6, 7, 8], "{r:?}");
+    assert_eq!(r.lanes[2].compared, 4, "{r:?}");
+    assert_eq!(r.lanes[1].stop.as_ref().map(|s| (s.line, s.kind)), Some((7, StopKind::Crashed)));
+}
+
+#[test]
 fn an_engine_that_panics_is_a_finding() {
-    let (out, _) = run_binary(&["wast", "--engines", "model,faulty-panic"]);
-    assert!(out.contains("(faulty-panic vs the reference model)"), "{out}");
+    let (out, _) = run_binary(&["wast", "--engines", "model,faulty-panic"], &["shared-table.wast"]);
+    assert!(out.contains("faulty-panic differs from the reference model"), "{out}");
     assert!(out.contains("a deliberate panic"), "{out}");
 }
 
 #[test]
 fn an_engine_that_hangs_is_a_finding_after_the_timeout() {
-    let (out, _) = run_binary(&["wast", "--timeout", "2", "--engines", "model,faulty-hang"]);
+    let (out, _) = run_binary(
+        &["wast", "--timeout", "2", "--engines", "model,faulty-hang"],
+        &["shared-table.wast", "no-calls.wast"],
+    );
     assert!(out.contains("did not finish within 2s"), "{out}");
     assert!(out.contains("no-calls.wast: 1 passed"), "{out}");
+}
+
+#[test]
+fn every_check_is_counted_once_for_what_it_is() {
+    let r = lockstep_run(&["model"], include_str!("scripts/honest-counts.wast"));
+    let lines = |notes: &[lockstep::wast::Note]| notes.iter().map(|n| n.line).collect::<Vec<_>>();
+    assert_eq!(r.passed, 3, "{r:?}");
+    assert_eq!(lines(&r.by_text), [4], "{r:?}");
+    assert_eq!(lines(&r.failed), [8, 14, 16], "{r:?}");
+    assert_eq!(lines(&r.skipped), [19, 20, 21, 22], "{r:?}");
+    assert!(r.skipped[2].what.contains("imports from a skipped module"), "{r:?}");
 }

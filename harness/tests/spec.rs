@@ -19,7 +19,7 @@ fn expected_failures() -> Vec<(String, String)> {
 fn check(name: &str, text: &str, expect_failure: Option<&str>) -> Result<(), Failed> {
     let model = lockstep::engine::make("model", lockstep::limits::Limits::default()).expect("the model exists");
     let r = wast::run_script(name, text, vec![model]);
-    let ok = r.ok() && r.skipped.is_empty();
+    let ok = r.ok() && r.skipped.is_empty() && r.not_reached.is_empty();
     match (ok, expect_failure) {
         (true, None) | (false, Some(_)) => Ok(()),
         (true, Some(reason)) => {

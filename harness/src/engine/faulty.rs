@@ -19,6 +19,15 @@ pub enum Fault {
     Panic,
     /// Never returns from the first invocation.
     Hang,
+    /// Returns a wrong i32 at the first invocation, aborts at the second:
+    /// a divergence that a later crash of the same engine must not hide.
+    WrongThenAbort,
+    /// Flips a low payload bit of every NaN result (a NaN the spec fixes
+    /// bit for bit, through a move, must then differ; an arithmetic NaN the
+    /// reference chose may).
+    NanPayload,
+    /// Its instantiations all fail to link: the others must go on.
+    LinkError,
 }
 
 /// The faulty engines, by name.
@@ -28,18 +37,22 @@ pub const NAMES: &[(&str, Fault)] = &[
     ("faulty-abort", Fault::Abort),
     ("faulty-panic", Fault::Panic),
     ("faulty-hang", Fault::Hang),
+    ("faulty-wrong-then-abort", Fault::WrongThenAbort),
+    ("faulty-nan-payload", Fault::NanPayload),
+    ("faulty-link-error", Fault::LinkError),
 ];
 
 pub struct FaultyEngine {
     inner: ModelEngine,
     fault: Fault,
     name: &'static str,
+    invocations: usize,
 }
 
 impl FaultyEngine {
     pub fn new(name: &str, limits: Limits) -> Option<FaultyEngine> {
         let &(name, fault) = NAMES.iter().find(|(n, _)| *n == name)?;
-        Some(FaultyEngine { inner: ModelEngine::new(limits), fault, name })
+        Some(FaultyEngine { inner: ModelEngine::new(limits), fault, name, invocations: 0 })
     }
 }
 
@@ -57,12 +70,17 @@ impl Engine for FaultyEngine {
     }
 
     fn instantiate(&mut self, module: ModuleId, imports: &[ImportRef]) -> (Option<InstNum>, Outcome) {
+        if self.fault == Fault::LinkError {
+            return (None, Outcome::Link);
+        }
         self.inner.instantiate(module, imports)
     }
 
     fn invoke(&mut self, instance: InstNum, export: &str, args: &[Val]) -> Outcome {
+        self.invocations += 1;
         match self.fault {
             Fault::Abort => std::process::abort(),
+            Fault::WrongThenAbort if self.invocations > 1 => std::process::abort(),
             Fault::Panic => panic!("faulty engine: a deliberate panic"),
             Fault::Hang => loop {
                 std::thread::park();
@@ -70,14 +88,30 @@ impl Engine for FaultyEngine {
             _ => {}
         }
         match self.inner.invoke(instance, export, args) {
-            Outcome::Values(vals) if self.fault == Fault::WrongResult => Outcome::Values(
+            Outcome::Values(vals) if self.fault == Fault::NanPayload => Outcome::Values(
                 vals.into_iter()
                     .map(|v| match v {
-                        Val::I32(x) => Val::I32(x.wrapping_add(1)),
+                        // The lowest payload bit, or the next if that one was all of it.
+                        Val::F32(x) if f32::from_bits(x).is_nan() => {
+                            Val::F32(if f32::from_bits(x ^ 1).is_nan() { x ^ 1 } else { x ^ 2 })
+                        }
+                        Val::F64(x) if f64::from_bits(x).is_nan() => {
+                            Val::F64(if f64::from_bits(x ^ 1).is_nan() { x ^ 1 } else { x ^ 2 })
+                        }
                         v => v,
                     })
                     .collect(),
             ),
+            Outcome::Values(vals) if matches!(self.fault, Fault::WrongResult | Fault::WrongThenAbort) => {
+                Outcome::Values(
+                    vals.into_iter()
+                        .map(|v| match v {
+                            Val::I32(x) => Val::I32(x.wrapping_add(1)),
+                            v => v,
+                        })
+                        .collect(),
+                )
+            }
             other => other,
         }
     }

@@ -64,8 +64,11 @@ pub enum Outcome {
     Trap(TrapKind),
     /// Failed to link (§4.5.3); nothing happened.
     Link,
-    /// An engine-specific limit was hit: stop comparing this case.
+    /// An engine-specific limit was hit: stop comparing this engine.
     Poisoned(Poison),
+    /// An engine error that the adapter maps to no class: a finding to look
+    /// at (it agrees with nothing), never a poison.
+    Unclassified(String),
 }
 
 /// Why a case stops being comparable: a limit that is the engine's (or the
@@ -120,6 +123,11 @@ pub struct HostCall {
 pub enum Rejected {
     /// Malformed or invalid: engines do not tell the two apart reliably.
     Rejected(String),
+    /// Malformed: the binary decoder refused it (§5). Only the reference
+    /// tells the two apart, and `assert_malformed` requires this.
+    Malformed(String),
+    /// Invalid: the validator refused it (§3); what `assert_invalid` requires.
+    Invalid(String),
     /// The engine does not support it (a poison, not a verdict).
     Unsupported(String),
 }
@@ -193,6 +201,14 @@ pub trait Engine {
 
     /// The host calls made since the last call of this.
     fn take_host_calls(&mut self) -> Vec<HostCall>;
+
+    /// How many NaNs the engine has chosen so far where the spec allows a
+    /// set (§4.3.3 "NaN Propagation"). Only the reference can say; the
+    /// comparison is bit-exact for every step in which it chose none.
+    /// Engines that cannot tell say `None`.
+    fn nan_choices(&self) -> Option<u64> {
+        None
+    }
 }
 // ANCHOR_END: engine_trait
 
@@ -242,7 +258,30 @@ impl fmt::Display for Outcome {
             }
             Outcome::Trap(k) => write!(f, "trapped: {}", k.message()),
             Outcome::Link => f.write_str("link error"),
-            Outcome::Poisoned(p) => write!(f, "poisoned: {p:?}"),
+            Outcome::Poisoned(p) => write!(f, "poisoned: {p}"),
+            Outcome::Unclassified(e) => write!(f, "unclassified error: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for Poison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Poison::StackExhausted => f.write_str("call stack exhausted"),
+            Poison::OutOfFuel => f.write_str("fuel ran out"),
+            Poison::Limit(what) => write!(f, "limit: {what}"),
+            Poison::Unsupported(what) => write!(f, "unsupported: {what}"),
+        }
+    }
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejected::Rejected(why) => write!(f, "rejected: {why}"),
+            Rejected::Malformed(why) => write!(f, "malformed: {why}"),
+            Rejected::Invalid(why) => write!(f, "invalid: {why}"),
+            Rejected::Unsupported(why) => write!(f, "unsupported: {why}"),
         }
     }
 }

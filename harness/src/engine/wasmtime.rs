@@ -362,7 +362,7 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
         return Outcome::Poisoned(p);
     }
     if data.limiter.refusals != refusals_before {
-        return Outcome::Poisoned(Poison::Limit("wasmtime's limiter refused a grow".into()));
+        return Outcome::Poisoned(data.limiter.poison());
     }
     // Active element and data segments are written by code that wasmtime
     // compiles with the module, so a segment that does not fit traps like
@@ -379,7 +379,7 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
             Trap::BadSignature => Outcome::Trap(TrapKind::IndirectCallTypeMismatch),
             Trap::StackOverflow => Outcome::Poisoned(Poison::StackExhausted),
             Trap::OutOfFuel => Outcome::Poisoned(Poison::OutOfFuel),
-            other => Outcome::Poisoned(Poison::Unsupported(format!("unexpected wasmtime trap: {other}"))),
+            other => Outcome::Unclassified(format!("wasmtime trap {other}")),
         };
     }
     // Import matching (§4.5.3) is the first thing `Instance::new` does, and
@@ -388,7 +388,7 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
     if e.chain().any(|cause| cause.to_string().starts_with("incompatible import type for")) {
         return Outcome::Link;
     }
-    Outcome::Poisoned(Poison::Unsupported(format!("unexpected wasmtime error: {e:#}")))
+    Outcome::Unclassified(format!("wasmtime error: {e:#}"))
 }
 
 /// The label of a function: call it with the probe on.
@@ -697,7 +697,7 @@ impl Engine for WasmtimeEngine {
             Ok(()) => {
                 let refused = store.as_context().data().limiter.refusals != refusals;
                 if refused {
-                    return Outcome::Poisoned(Poison::Limit("wasmtime's limiter refused a grow".into()));
+                    return Outcome::Poisoned(store.as_context().data().limiter.poison());
                 }
                 Outcome::Values(results.iter().map(|v| to_val(&mut store, v)).collect())
             }
