@@ -73,9 +73,11 @@ pub struct Stats {
     /// where the others ran on is worth a look, so every one is shown.
     pub poisons: std::collections::BTreeMap<String, u64>,
     pub diverged: u64,
-    /// Divergences that are a known finding (not saved again).
+    /// Diverging cases whose every divergence has a known finding's signature.
     pub known: u64,
     pub findings: u64,
+    /// The findings saved, in order.
+    pub saved: Vec<Saved>,
     /// Seconds spent generating cases, running them (worker side, with the
     /// phases of [`Stats::time`]), rerunning crashed or hung ones isolated,
     /// and minimising findings.
@@ -89,6 +91,15 @@ pub struct Stats {
     pub time: Timing,
     #[serde(skip)]
     pub events: Events,
+}
+
+/// A finding saved by a campaign: its signature, the known finding whose
+/// signature it has (if any), and its file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    pub signature: String,
+    pub known: Option<String>,
+    pub file: PathBuf,
 }
 
 /// The bytes of case `n` of a campaign seeded with `seed` (SplitMix64): a
@@ -293,7 +304,7 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
         let generated = t0.elapsed().as_secs_f64();
         let (report, isolated) = run_case(&mut streamer, iso, opts, job, text)?;
         let ran = t0.elapsed().as_secs_f64() - generated - isolated;
-        let new_signature = {
+        let new_signatures: Vec<(String, Option<String>)> = {
             let mut guard = shared.lock().expect("stats lock");
             let (stats, seen) = &mut *guard;
             stats.cases += 1;
@@ -315,32 +326,34 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
             match &report.divergences[..] {
                 [] if report.poisoned().is_some() => {
                     stats.poisoned += 1;
-                    None
+                    vec![]
                 }
                 [] => {
                     stats.agree += 1;
-                    None
+                    vec![]
                 }
                 ds => {
                     stats.diverged += 1;
-                    match ds.iter().find(|d| opts.known.finding_by_signature(d).is_none()) {
-                        None => {
-                            stats.known += 1;
-                            None
-                        }
-                        Some(d) => {
+                    stats.known += u64::from(ds.iter().all(|d| opts.known.finding_by_signature(d).is_some()));
+                    // Every signature is saved once, a known finding's too
+                    // (marked): a second bug with a known signature is then
+                    // still in front of a person once per campaign.
+                    ds.iter()
+                        .filter_map(|d| {
                             let sig = signature(d);
-                            seen.insert(sig.clone()).then_some(sig)
-                        }
-                    }
+                            let known = opts.known.finding_by_signature(d).map(str::to_string);
+                            seen.insert(sig.clone()).then_some((sig, known))
+                        })
+                        .collect()
                 }
             }
         };
-        if let Some(sig) = new_signature {
+        for (sig, known) in new_signatures {
             let t1 = Instant::now();
-            save_finding(opts, iso, job, text, &report, &sig)?;
+            let file = save_finding(opts, iso, job, text, &report, &sig, known.as_deref())?;
             let mut guard = shared.lock().expect("stats lock");
             guard.0.findings += 1;
+            guard.0.saved.push(Saved { signature: sig, known, file });
             guard.0.minimise_secs += t1.elapsed().as_secs_f64();
         }
         n += opts.jobs as u64;
@@ -388,15 +401,15 @@ fn save_finding(
     text: &str,
     report: &ScriptReport,
     sig: &str,
-) -> Result<(), String> {
+    known: Option<&str>,
+) -> Result<PathBuf, String> {
     let mut streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot start a worker: {e}"))?;
     let mut runs = 0;
     let mut same = |candidate: &str| -> bool {
         runs += 1;
         runs <= MINIMISE_RUNS
-            && run_case(&mut streamer, iso, opts, job, candidate).is_ok_and(|(r, _)| {
-                r.divergences.first().is_some_and(|d| signature(d) == sig) && still_valid(&r, &opts.engines)
-            })
+            && run_case(&mut streamer, iso, opts, job, candidate)
+                .is_ok_and(|(r, _)| r.divergences.iter().any(|d| signature(d) == sig) && still_valid(&r, &opts.engines))
     };
     let steps = minimise(text, &mut same);
     // A crash is rerun isolated at every try (several processes each), so
@@ -408,10 +421,17 @@ fn save_finding(
     };
     let (r, _) = run_case(&mut streamer, iso, opts, job, &minimal)?;
     let name = format!("finding-{:016x}", fxhash(sig));
-    let header = format!(";; finding: {sig}\n;; replay: lockstep replay --engines {} FILE\n", opts.engines.join(","));
-    atomic_write(&opts.out.join(format!("{name}.wast")), &format!("{header}{minimal}"))?;
+    let mut header =
+        format!(";; finding: {sig}\n;; replay: lockstep replay --engines {} FILE\n", opts.engines.join(","));
+    if let Some(k) = known {
+        header +=
+            &format!(";; has the signature of the known finding corpus/findings/{k}: check that it is that bug\n");
+    }
+    let path = opts.out.join(format!("{name}.wast"));
+    atomic_write(&path, &format!("{header}{minimal}"))?;
     let json = serde_json::json!({
         "signature": sig,
+        "known": known,
         "original": report,
         "minimised": r,
     });
@@ -419,7 +439,7 @@ fn save_finding(
         &opts.out.join(format!("{name}.json")),
         &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
     )?;
-    Ok(())
+    Ok(path)
 }
 
 fn atomic_write(path: &Path, contents: &str) -> Result<(), String> {

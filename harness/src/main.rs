@@ -88,7 +88,7 @@ struct Opts {
     /// Engines to run, the reference first (also: wasmtime-quick, wasmtime-winch).
     #[arg(long, default_value = "model,wasmi,wasmtime", value_delimiter = ',')]
     engines: Vec<String>,
-    /// Known engine bugs: divergences listed there are shown but do not fail the run.
+    /// Known engine bugs (`script line engine signature finding`): each excuses exactly that difference.
     #[arg(long, default_value = report::DEFAULT_KNOWN)]
     known: String,
     /// Seconds a script may run in its worker before it counts as a hang.
@@ -261,9 +261,13 @@ fn fuzz(
     eprintln!();
     println!("events: {}", stats.events);
     print!("{}", campaign::time_table(&stats, &opts.engines));
+    for f in &stats.saved {
+        let known = f.known.as_ref().map_or(String::new(), |k| format!("  (signature of known finding {k})"));
+        println!("finding {}: {}{known}", f.file.display(), f.signature);
+    }
     println!(
-        "fuzz: {} cases, {} agree, {} poisoned, {} diverged, {} findings",
-        stats.cases, stats.agree, stats.poisoned, stats.diverged, stats.findings
+        "fuzz: {} cases, {} agree, {} poisoned, {} diverged ({} with known signatures only), {} findings",
+        stats.cases, stats.agree, stats.poisoned, stats.diverged, stats.known, stats.findings
     );
     Ok(true)
 }

@@ -191,10 +191,9 @@ impl Totals {
             }
         }
         for note in &r.skipped {
-            let reason = blank_numbers(&note.what);
-            match self.skip_reasons.iter_mut().find(|(w, _)| *w == reason) {
+            match self.skip_reasons.iter_mut().find(|(w, _)| *w == note.what) {
                 Some((_, n)) => *n += 1,
-                None => self.skip_reasons.push((reason, 1)),
+                None => self.skip_reasons.push((note.what.clone(), 1)),
             }
         }
     }

@@ -139,12 +139,14 @@ pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> Script
             Ok(report) => return report,
             Err(crash) => crash,
         };
-        let again = halts.iter().any(|h| h.line == crash.line) || halts.len() >= engines.len();
-        if again {
-            // No progress: report what the worker found before, with the crash.
-            return partial(script, engines, crash);
+        if halts.len() >= engines.len() {
+            return partial(script, engines, &halts, crash);
         }
         let culprit = attribute(iso, script, engines, &halts, crash.line);
+        if culprit.is_empty() || halts.iter().any(|h| h.line == crash.line && h.engine == culprit) {
+            // No progress: report what the worker found before, with the crash.
+            return partial(script, engines, &halts, crash);
+        }
         halts.push(Halt { engine: culprit, line: crash.line, what: crash.what, signature: crash.signature });
     }
 }
@@ -168,9 +170,14 @@ fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt], 
     live.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("+")
 }
 
-/// The report of a worker that crashed where it had crashed before: what it
-/// found up to then, and the crash as a divergence of all the engines.
-fn partial(script: &str, engines: &[String], crash: Crash) -> ScriptReport {
+/// The report of a worker whose crash could not be halted (it crashed where
+/// it had crashed before): what it found up to then, and the crash as a
+/// divergence of the engines not halted yet, the reference excepted (its
+/// own crash would have been attributed to it alone).
+fn partial(script: &str, engines: &[String], halts: &[Halt], crash: Crash) -> ScriptReport {
+    let halted = |e: &String| halts.iter().any(|h| h.engine.split('+').any(|n| n == e));
+    let suspects: Vec<String> = engines[1..].iter().filter(|e| !halted(e)).cloned().collect();
+    let suspects = if suspects.is_empty() { engines[1..].to_vec() } else { suspects };
     let Delta { passed, failed, skipped, by_text, not_reached, divergences, lanes } = crash.before;
     let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
     let directive = crate::wast::directive_at_line(&text, crash.line);
@@ -189,7 +196,7 @@ fn partial(script: &str, engines: &[String], crash: Crash) -> ScriptReport {
     report.divergences.push(Divergence {
         line: crash.line,
         directive,
-        engine: engines.join("+"),
+        engine: suspects.join("+"),
         diffs: vec![crate::compare::Diff {
             object: "the worker".into(),
             signature: crash.signature,
