@@ -750,7 +750,7 @@ fn instrumented_module_is_current() {
     let wat = wasmprinter::print_bytes(&instrumented).unwrap();
     check_generated(
         "instrumented-libsq.wat",
-        &format!(";; $libsq of {EXAMPLE}, as wasmi and wasmtime run it\n{wat}\n"),
+        &format!(";; $libsq of {EXAMPLE}, as wasmtime runs it (wasmi runs it without the probe)\n{wat}\n"),
     );
 }
 
@@ -779,7 +779,7 @@ fn reports_are_current() {
                 "/dev/null",
                 "--engines",
                 "model,wasmi",
-                "corpus/findings/wasmi-failed-instance-imported-global.wast",
+                "corpus/findings/wasmi-failed-instance-state.wast",
             ],
         ),
         (

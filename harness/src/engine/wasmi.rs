@@ -1,7 +1,26 @@
-//! wasmi 2.x as an engine. It runs instrumented modules
-//! ([`crate::instrument`]): a function read from a table is identified by
-//! calling it with the probe on, and every table, memory and global of an
-//! instance is read through its reserved exports.
+//! wasmi 2.x as an engine. It runs modules instrumented without the probe
+//! ([`crate::instrument`], [`Probe::Off`]): every table, memory and global
+//! of an instance is read through its reserved exports, and a function read
+//! from a table is identified by its store key ([`func_key`]), never by
+//! calling it.
+//!
+//! Why not the probe: calling a function runs its instance's code, and a
+//! function that a failed instantiation left in a table crashes wasmi 2.0.0
+//! as soon as it touches its instance
+//! (`corpus/findings/wasmi-failed-instance-state.wast`). The probe's
+//! prologue reads an imported global on every call, so probing would provoke
+//! that crash whenever such a function is observed or called; without it,
+//! only the script's own code can.
+//!
+//! How functions get their labels: wasmi allocates functions in one
+//! append-only arena, in order. Host functions are labelled by the key they
+//! get when the adapter creates them; an instance's defined functions get
+//! the keys that follow the next free key ([`next_func_key`]), in order, and
+//! are labelled before instantiation runs anything. Every successful
+//! instantiation checks the prediction against the keys of the instance's
+//! reserved function exports ([`check_func_labels`]).
+
+use std::collections::HashMap;
 
 use wasmi::{
     AsContext, AsContextMut, Caller, Extern, ExternRef, Func, FuncType, Global, Instance, Memory, Module, Mutability,
@@ -14,7 +33,7 @@ use super::{
     Rejected, TrapKind, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
-use crate::instrument;
+use crate::instrument::{self, Probe};
 use crate::limits::{Growth, Limits};
 use crate::spectest;
 
@@ -28,12 +47,12 @@ struct Data {
     modules: Vec<Module>,
     /// Each instance's handle; `None` when its instantiation failed.
     instances: Vec<Option<Instance>>,
-    probe_on: Option<Global>,
-    probe_id: Option<Global>,
+    /// The label of every function wasm or the harness can meet, by store
+    /// key ([`func_key`]): host functions from their creation, an instance's
+    /// defined functions from just before its instantiation.
+    funcs: HashMap<u32, FuncLabel>,
     /// Host objects: `(module, name)` → value, with its provenance.
     host: Vec<(String, String, Extern, Provenance)>,
-    /// Host function labels, by position (a probed host function reports -1 - position).
-    host_labels: Vec<FuncLabel>,
     limiter: Growth,
     /// A poison raised inside a host call, to report once the call unwinds.
     poison: Option<Poison>,
@@ -88,19 +107,13 @@ impl WasmiEngine {
             book: Book::default(),
             modules: Vec::new(),
             instances: Vec::new(),
-            probe_on: None,
-            probe_id: None,
+            funcs: HashMap::new(),
             host: Vec::new(),
-            host_labels: Vec::new(),
             limiter: Growth::new(limits),
             poison: None,
         };
         let mut store = Store::new(&engine, data);
         store.limiter(|d| &mut d.limiter);
-        let on = Global::new(&mut store, WVal::I32(0), Mutability::Var);
-        let id = Global::new(&mut store, WVal::I64(0), Mutability::Var);
-        store.data_mut().probe_on = Some(on);
-        store.data_mut().probe_id = Some(id);
         let mut e = WasmiEngine { store };
         e.add_spectest();
         e.add_lockstep();
@@ -136,31 +149,20 @@ impl WasmiEngine {
         );
         for (name, params) in spectest::PRINTS {
             let ty = FuncType::new(params.iter().map(|&t| val_type(t)), []);
-            let label = self.host_label(format!("spectest.{name}"));
-            let f = Func::new(&mut self.store, ty, move |caller: Caller<'_, Data>, _: &[WVal], _: &mut [WVal]| {
-                let mut caller = caller;
-                probed(&mut caller, label);
-                Ok(())
-            });
-            self.add_host("spectest", name, f.into(), Provenance::Func(FuncLabel::Host(format!("spectest.{name}"))));
+            let f = Func::new(&mut self.store, ty, |_: Caller<'_, Data>, _: &[WVal], _: &mut [WVal]| Ok(()));
+            self.add_host_func("spectest", name, f);
         }
     }
 
     fn add_lockstep(&mut self) {
         for &(name, arity) in host::FUNCS {
             let ty = FuncType::new(vec![WValType::I32; arity], [WValType::I32]);
-            let full = format!("{}.{name}", host::MODULE);
-            let label = self.host_label(full.clone());
             let f = Func::new(
                 &mut self.store,
                 ty,
-                move |mut caller: Caller<'_, Data>, params: &[WVal], results: &mut [WVal]| {
-                    if probed(&mut caller, label) {
-                        results[0] = WVal::I32(0);
-                        return Ok(());
-                    }
-                    let args: Vec<Val> = params.iter().map(|v| to_val(&mut caller, v)).collect();
-                    let observation = observe(&mut caller);
+                move |caller: Caller<'_, Data>, params: &[WVal], results: &mut [WVal]| {
+                    let args: Vec<Val> = params.iter().map(|v| to_val(&caller, v)).collect();
+                    let observation = observe(&caller);
                     let mut cx = HostCx { caller };
                     let (record, result) = host::call_recorded(&mut cx, name, args, observation);
                     let mut caller = cx.caller;
@@ -177,14 +179,15 @@ impl WasmiEngine {
                     }
                 },
             );
-            self.add_host(host::MODULE, name, f.into(), Provenance::Func(FuncLabel::Host(full)));
+            self.add_host_func(host::MODULE, name, f);
         }
     }
 
-    fn host_label(&mut self, name: String) -> usize {
-        let labels = &mut self.store.data_mut().host_labels;
-        labels.push(FuncLabel::Host(name));
-        labels.len() - 1
+    /// Makes `f` the host function `module.name`, labelled by its key.
+    fn add_host_func(&mut self, module: &str, name: &str, f: Func) {
+        let label = FuncLabel::Host(format!("{module}.{name}"));
+        self.store.data_mut().funcs.insert(func_key(&f), label.clone());
+        self.add_host(module, name, f.into(), Provenance::Func(label));
     }
 
     fn resolve(&mut self, import: &ImportRef) -> Option<(Extern, Provenance)> {
@@ -202,15 +205,77 @@ impl WasmiEngine {
     }
 }
 
-/// If the probe is on, a host function reports who it is (as -1 - its
-/// position) and must return at once.
-fn probed(caller: &mut Caller<'_, Data>, label: usize) -> bool {
-    let (on, id) = (caller.data().probe_on.unwrap(), caller.data().probe_id.unwrap());
-    if !matches!(on.get(&*caller), WVal::I32(1)) {
-        return false;
+/// The store key of a wasmi function: its place in the store's function
+/// arena, plus one. Keys are handed out in allocation order, and the arena
+/// never frees, so a key names one function for the store's lifetime.
+///
+/// wasmi's `Func` has no `Eq`, `Hash` or accessor for the key; only its
+/// `Debug` text shows it, as `Func(Stored { store: StoreId(0), value:
+/// RawHandle { key: 5, marker: "wasmi::func::Func" } })` (wasmi 2.0.0,
+/// `handle.rs`: `define_handle!` derives `Debug`, and `RawHandle`'s prints
+/// `key`).
+///
+/// # Panics
+/// If the text has no `key: N`: wasmi's `Debug` output changed.
+fn func_key(f: &Func) -> u32 {
+    let text = format!("{f:?}");
+    text.split_once("key: ")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        .unwrap_or_else(|| panic!("harness bug: wasmi's function numbering: no key in {text:?}"))
+}
+
+/// The key the next function allocated in the store will get.
+///
+/// wasmi has no API that tells how many functions a store holds, so this
+/// allocates a throwaway host function (never given to wasm) and reads its
+/// key: the next allocation gets the key after it. Measuring, rather than
+/// counting allocations ourselves, keeps this right whatever else allocated
+/// functions since (a `dlopen` inside a host call, a failed instantiation).
+fn next_func_key(store: &mut impl AsContextMut<Data = Data>) -> u32 {
+    let throwaway = Func::wrap(store.as_context_mut(), || {});
+    func_key(&throwaway) + 1
+}
+
+/// Labels the defined functions of instance `num` by the keys wasmi will
+/// give them: `Module::instantiate` allocates them in `extract_functions`,
+/// one after another in index order, after the imports are matched (so a
+/// link error allocates none) and before anything can run. Returns the keys.
+fn label_defined_funcs(store: &mut impl AsContextMut<Data = Data>, num: InstNum) -> std::ops::Range<u32> {
+    let next = next_func_key(store);
+    let mut ctx = store.as_context_mut();
+    let data = ctx.data_mut();
+    let inst = &data.book.instances[num as usize];
+    let imported = inst.funcs.len() - data.book.modules[inst.module].defined_funcs as usize;
+    let defined: Vec<FuncLabel> = inst.funcs[imported..].to_vec();
+    let keys = next..next + defined.len() as u32;
+    data.funcs.extend(keys.clone().zip(defined));
+    keys
+}
+
+/// Checks, after instance `num` was instantiated as `inst`, that each of
+/// its functions, read through its reserved export, has the key the adapter
+/// labelled it with: the defined ones as [`label_defined_funcs`] predicted,
+/// the imported ones as the function supplied.
+///
+/// # Panics
+/// If a label differs: the numbering this adapter relies on does not hold.
+fn check_func_labels(store: &impl AsContext<Data = Data>, num: InstNum, inst: Instance) {
+    let ctx = store.as_context();
+    let data = ctx.data();
+    for (i, want) in data.book.instances[num as usize].funcs.iter().enumerate() {
+        let name = instrument::func_export(i as u32);
+        let Some(f) = inst.get_func(&ctx, &name) else {
+            panic!("harness bug: wasmi's function numbering: instance #{num} has no export {name}")
+        };
+        let key = func_key(&f);
+        if data.funcs.get(&key) != Some(want) {
+            panic!(
+                "harness bug: wasmi's function numbering: function {i} of instance #{num} has key {key}, \
+                 labelled {:?}, but is {want}",
+                data.funcs.get(&key)
+            );
+        }
     }
-    id.set(&mut *caller, WVal::I64(-1 - label as i64)).expect("probe id is a mutable i64");
-    true
 }
 
 /// Instantiates `module` with `imports`, numbering and recording the
@@ -226,18 +291,18 @@ fn instantiate(
     // dlopens must see this instance numbered before the one it creates.
     let num = store.data_mut().book.new_instance(module, &provenance);
     store.data_mut().instances.push(None);
-    let data = store.data();
-    let (on, id) = (data.probe_on.unwrap(), data.probe_id.unwrap());
-    let wasm = data.modules[module].clone();
-    let me = Global::new(&mut store, WVal::I64(instrument::probe_id(num, 0)), Mutability::Const);
-    let mut externs: Vec<Extern> = imports.iter().map(|(e, _)| *e).collect();
-    externs.extend([Extern::from(on), Extern::from(id), Extern::from(me)]);
+    let wasm = store.data().modules[module].clone();
+    let externs: Vec<Extern> = imports.iter().map(|(e, _)| *e).collect();
     let externs = wasmi_order(&wasm, &store.data().book.modules[module].imports, externs);
+    // Labelled before anything runs: a start function that dlopens observes
+    // the tables, which may already hold this instance's functions.
+    let keys = label_defined_funcs(&mut store, num);
     let refusals = store.data().limiter.refusals;
     set_fuel(&mut store);
     let result = Instance::new(&mut store, &wasm, &externs);
     match result {
         Ok(inst) => {
+            check_func_labels(&store, num, inst);
             let data = store.data_mut();
             data.instances[num as usize] = Some(inst);
             data.book.live.push(num);
@@ -246,10 +311,14 @@ fn instantiate(
         Err(e) => {
             let outcome = outcome(&mut store, refusals, &e);
             if outcome == Outcome::Link {
-                // Nothing ran: no other instance can have been numbered since.
+                // Nothing ran: no other instance can have been numbered
+                // since, and no function was allocated.
                 let data = store.data_mut();
                 data.book.instances.pop();
                 data.instances.pop();
+                for key in keys {
+                    data.funcs.remove(&key);
+                }
                 return (None, outcome);
             }
             (Some(num), outcome)
@@ -258,12 +327,10 @@ fn instantiate(
 }
 
 /// wasmi wants imports in the order of its `Module::imports`, which groups
-/// them by kind; `externs` are in the module's import order (with the
-/// instrumentation's three probe globals last).
+/// them by kind; `externs` are in the module's import order (the
+/// instrumentation adds no imports under [`Probe::Off`]).
 fn wasmi_order(wasm: &Module, declared: &[(String, String, ExtKind)], externs: Vec<Extern>) -> Vec<Extern> {
-    let probes = [instrument::PROBE_ON, instrument::PROBE_ID, instrument::PROBE_SELF]
-        .map(|n| (instrument::PROBE_MODULE.to_string(), n.to_string()));
-    let names: Vec<(String, String)> = declared.iter().map(|(m, n, _)| (m.clone(), n.clone())).chain(probes).collect();
+    let names: Vec<(String, String)> = declared.iter().map(|(m, n, _)| (m.clone(), n.clone())).collect();
     let mut used = vec![false; externs.len()];
     let mut ordered = Vec::with_capacity(externs.len());
     for import in wasm.imports() {
@@ -306,7 +373,7 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
         return Outcome::Poisoned(p);
     }
     if data.limiter.refusals != refusals_before {
-        return Outcome::Poisoned(Poison::Limit("wasmi's limiter refused a grow".into()));
+        return Outcome::Poisoned(data.limiter.poison());
     }
     use wasmi::errors::{ErrorKind, InstantiationError};
     match e.kind() {
@@ -337,7 +404,7 @@ fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: 
         // Imports that do not match; and an invocation with the wrong
         // arguments, which the model also reports as a link error.
         ErrorKind::Instantiation(_) | ErrorKind::Linker(_) | ErrorKind::Func(_) => Outcome::Link,
-        _ => Outcome::Poisoned(Poison::Unsupported(format!("unexpected wasmi error: {e}"))),
+        _ => Outcome::Unclassified(format!("wasmi error: {e}")),
     }
 }
 // ANCHOR_END: wasmi_outcome
@@ -367,37 +434,32 @@ fn val_type(t: model::syntax::ValType) -> WValType {
     }
 }
 
-/// The label of a function: call it with the probe on.
-fn label_of(store: &mut impl AsContextMut<Data = Data>, f: &Func) -> FuncLabel {
-    let ctx = store.as_context();
-    let (on, id) = (ctx.data().probe_on.unwrap(), ctx.data().probe_id.unwrap());
-    let ty = f.ty(store.as_context());
-    let args: Vec<WVal> = ty.params().iter().map(|t| WVal::default_for_ty(*t)).collect();
-    let mut results: Vec<WVal> = ty.results().iter().map(|t| WVal::default_for_ty(*t)).collect();
-    on.set(store.as_context_mut(), WVal::I32(1)).expect("probe flag");
-    let called = f.call(store.as_context_mut(), &args, &mut results);
-    on.set(store.as_context_mut(), WVal::I32(0)).expect("probe flag");
-    if let Err(e) = called {
-        panic!("probing a function failed: {e}");
-    }
-    match id.get(store.as_context()) {
-        WVal::I64(x) if x < 0 => store.as_context().data().host_labels[(-1 - x) as usize].clone(),
-        WVal::I64(x) => {
-            let (instance, index) = instrument::decode_probe_id(x);
-            FuncLabel::Wasm { instance, index }
-        }
-        other => panic!("probe id is {other:?}"),
+/// The label of a function, by its key; nothing runs.
+///
+/// A key that was never labelled is no function that wasm can hold: every
+/// function the adapter creates is labelled, and every instance's are
+/// (checked by [`check_func_labels`] whenever instantiation succeeds), so
+/// wasmi made the reference up. wasmi 2.0.0 does, for `ref.func` in a
+/// function that a failed instantiation left behind: it reads the handle
+/// from the placeholder instance. Such a reference gets a label that names
+/// its key and agrees with nothing, so that it shows as a divergence at the
+/// step that returned or stored it, rather than as a harness crash.
+fn label_of(data: &Data, f: &Func) -> FuncLabel {
+    let key = func_key(f);
+    match data.funcs.get(&key) {
+        Some(label) => label.clone(),
+        None => FuncLabel::Host(format!("<none: wasmi's unlabelled function key {key}>")),
     }
 }
 
-fn to_val(store: &mut impl AsContextMut<Data = Data>, v: &WVal) -> Val {
+fn to_val(store: &impl AsContext<Data = Data>, v: &WVal) -> Val {
     match v {
         WVal::I32(x) => Val::I32(*x as u32),
         WVal::I64(x) => Val::I64(*x as u64),
         WVal::F32(x) => Val::F32(x.to_bits()),
         WVal::F64(x) => Val::F64(x.to_bits()),
         WVal::FuncRef(Nullable::Null) => Val::FuncRef(None),
-        WVal::FuncRef(Nullable::Val(f)) => Val::FuncRef(Some(label_of(store, f))),
+        WVal::FuncRef(Nullable::Val(f)) => Val::FuncRef(Some(label_of(store.as_context().data(), f))),
         WVal::ExternRef(Nullable::Null) => Val::ExternRef(None),
         WVal::ExternRef(Nullable::Val(r)) => {
             Val::ExternRef(Some(*r.data(store.as_context()).downcast_ref::<u32>().expect("externrefs hold a u32")))
@@ -420,8 +482,8 @@ fn from_val(store: &mut Store<Data>, v: &Val) -> Option<WVal> {
 }
 
 /// Every table, memory and global of every live instance, through the
-/// reserved exports.
-fn observe(store: &mut impl AsContextMut<Data = Data>) -> Observation {
+/// reserved exports. Reads only: no wasm runs.
+fn observe(store: &impl AsContext<Data = Data>) -> Observation {
     let mut obs = Observation::default();
     let live = store.as_context().data().book.live.clone();
     for num in live {
@@ -474,11 +536,20 @@ struct HostCx<'a> {
 }
 
 impl HostCx<'_> {
+    /// The caller's instance number: the label of its first defined
+    /// function ([`instrument::SELF_FUNC_EXPORT`]). No wasm runs.
+    ///
+    /// For a function that a failed instantiation left behind, wasmi's
+    /// `Caller::get_export` reads the export map of the placeholder instance
+    /// entity (`InstanceEntity::new_uninit`, allocated and never replaced):
+    /// an empty map, so `None`, without a crash. In wasmi 2.0.0 such a
+    /// function cannot get here anyway: calling an imported function goes
+    /// through its instance, and crashes first.
     fn caller_instance(&self) -> Option<InstNum> {
-        let Some(Extern::Global(g)) = self.caller.get_export(instrument::SELF_EXPORT) else { return None };
-        match g.get(&self.caller) {
-            WVal::I64(x) => Some(instrument::decode_probe_id(x).0),
-            _ => None,
+        let Some(Extern::Func(f)) = self.caller.get_export(instrument::SELF_FUNC_EXPORT) else { return None };
+        match label_of(self.caller.data(), &f) {
+            FuncLabel::Wasm { instance, .. } => Some(instance),
+            FuncLabel::Host(_) => None,
         }
     }
 }
@@ -533,7 +604,7 @@ impl LinkHost for HostCx<'_> {
     fn table_slot(&mut self, table: &(Extern, Provenance), i: u32) -> Option<Option<FuncLabel>> {
         let Extern::Table(t) = table.0 else { return None };
         match t.get(&self.caller, u64::from(i))? {
-            Ref::Func(Nullable::Val(f)) => Some(Some(label_of(&mut self.caller, &f))),
+            Ref::Func(Nullable::Val(f)) => Some(Some(label_of(self.caller.data(), &f))),
             _ => Some(None),
         }
     }
@@ -553,7 +624,7 @@ impl Engine for WasmiEngine {
         // The original must be accepted as is; the instrumented one then runs.
         Module::new(self.store.engine(), bytes).map_err(|e| Rejected::Rejected(e.to_string()))?;
         let info = ModuleInfo::read(bytes).map_err(Rejected::Unsupported)?;
-        let instrumented = instrument::instrument(bytes).map_err(Rejected::Unsupported)?;
+        let instrumented = instrument::instrument_with(bytes, Probe::Off).map_err(Rejected::Unsupported)?;
         let module = Module::new(self.store.engine(), &instrumented)
             .map_err(|e| Rejected::Unsupported(format!("the instrumented module does not compile: {e}")))?;
         let data = self.store.data_mut();
@@ -590,9 +661,9 @@ impl Engine for WasmiEngine {
             Ok(()) => {
                 let refused = self.store.data().limiter.refusals != refusals;
                 if refused {
-                    return Outcome::Poisoned(Poison::Limit("wasmi's limiter refused a grow".into()));
+                    return Outcome::Poisoned(self.store.data().limiter.poison());
                 }
-                Outcome::Values(results.iter().map(|v| to_val(&mut self.store, v)).collect())
+                Outcome::Values(results.iter().map(|v| to_val(&self.store, v)).collect())
             }
             Err(e) => outcome(&mut self.store, refusals, &e),
         }
@@ -605,17 +676,73 @@ impl Engine for WasmiEngine {
         match inst.get_global(&self.store, export) {
             Some(g) => {
                 let v = g.get(&self.store);
-                Outcome::Values(vec![to_val(&mut self.store, &v)])
+                Outcome::Values(vec![to_val(&self.store, &v)])
             }
             None => Outcome::Link,
         }
     }
 
     fn observe(&mut self) -> Observation {
-        observe(&mut self.store)
+        observe(&self.store)
     }
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {
         std::mem::take(&mut self.store.data_mut().book.calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys read from the `Debug` text follow allocation order, one apart,
+    /// whatever else the store allocated in between.
+    #[test]
+    fn func_keys_count_allocations() {
+        let engine = wasmi::Engine::default();
+        let mut store = Store::new(&engine, ());
+        let a = Func::wrap(&mut store, || {});
+        let _global = Global::new(&mut store, WVal::I32(0), Mutability::Var);
+        let b = Func::wrap(&mut store, |x: i32| x);
+        assert_eq!(func_key(&b), func_key(&a) + 1);
+        assert!(format!("{a:?}").contains(&format!("key: {}", func_key(&a))));
+        // Another store counts its own.
+        let mut other = Store::new(&engine, ());
+        assert_eq!(func_key(&Func::wrap(&mut other, || {})), func_key(&a));
+    }
+
+    /// A module's defined functions get the keys that follow the next free
+    /// one, in index order, and a failed instantiation leaves them labelled.
+    #[test]
+    fn instances_are_labelled_without_running_them() {
+        let mut e = WasmiEngine::new(Limits::default());
+        let wat = r#"(module
+            (import "spectest" "print_i32" (func (param i32)))
+            (table (export "t") 3 funcref)
+            (func $a (result i32) (i32.const 1))
+            (func $b (result i32) (i32.const 2))
+            (elem (i32.const 0) func $b $a 0))"#;
+        let m = e.compile(&wat::parse_str(wat).unwrap()).unwrap();
+        let import = ImportRef::Host { module: "spectest".into(), name: "print_i32".into() };
+        assert_eq!(e.instantiate(m, &[import.clone()]), (Some(0), Outcome::Values(vec![])));
+        let label = |index| Some(FuncLabel::Wasm { instance: 0, index });
+        let host = Some(FuncLabel::Host("spectest.print_i32".into()));
+        let t = (Kind::Table, Origin::Instance { instance: 0, index: 0 });
+        let elems = vec![Val::FuncRef(label(2)), Val::FuncRef(label(1)), Val::FuncRef(host)];
+        assert_eq!(e.observe().objects[&t], ObjectState::Table { elems });
+
+        // Element segments that write into #0's table, then trap.
+        let wat = r#"(module
+            (import "m" "t" (table 3 funcref))
+            (global $g (mut i32) (i32.const 0))
+            (func $set (global.set $g (i32.const 1)))
+            (elem (i32.const 1) func $set)
+            (elem (i32.const 3) func $set))"#;
+        let bad = e.compile(&wat::parse_str(wat).unwrap()).unwrap();
+        let table = ImportRef::Export { instance: 0, name: "t".into() };
+        let (num, outcome) = e.instantiate(bad, &[table]);
+        assert_eq!((num, outcome), (Some(1), Outcome::Trap(TrapKind::OutOfBoundsTableAccess)));
+        let Some(ObjectState::Table { elems }) = e.observe().objects.get(&t).cloned() else { panic!("no table") };
+        assert_eq!(elems[1], Val::FuncRef(Some(FuncLabel::Wasm { instance: 1, index: 0 })));
     }
 }
