@@ -418,7 +418,9 @@ pub fn table(reports: &[ScriptReport], known: &Known) -> String {
         let _ = write!(out, "{name:<width$}  {checks:>7}");
         for (i, e) in engines.iter().enumerate() {
             let cell = if i == 0 {
-                if r.failed.is_empty() { "reference".to_string() } else { "checks fail".to_string() }
+                // The reference's own failures (or the script's), not other engines'.
+                let own = r.failed.iter().any(|n| n.engines.is_empty() || n.engines.contains(e));
+                if own { "checks fail".to_string() } else { "reference".to_string() }
             } else {
                 let mine: Vec<&Divergence> =
                     r.divergences.iter().filter(|d| d.engine.split('+').any(|n| n == e)).collect();

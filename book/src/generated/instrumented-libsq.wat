@@ -1,4 +1,4 @@
-;; $libsq of book/examples/dlopen-dlsym-call.wast, as wasmi and wasmtime run it
+;; $libsq of book/examples/dlopen-dlsym-call.wast, as wasmtime runs it (wasmi runs it without the probe)
 (module $libsq
   (type (;0;) (func (param i32) (result i32)))
   (import "env" "memory" (memory (;0;) 1))
