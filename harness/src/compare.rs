@@ -248,11 +248,15 @@ fn hex(b: &[u8]) -> String {
 /// How two sequences of host calls differ: at the first call that does,
 /// every difference of that call (its function and arguments, the state it
 /// saw, its results); or the number of calls.
+/// Arguments and results are compared at the step's precision (`floats`),
+/// the objects each call observed at the script's (`state`): a global may
+/// still hold a NaN chosen at an earlier step.
 pub fn host_calls(
     reference: &[HostCall],
     other: &[HostCall],
     names: &dyn Fn(&Origin) -> String,
     floats: Floats,
+    state: Floats,
 ) -> Vec<Diff> {
     let show =
         |c: &HostCall| format!("{}({})", c.func, c.args.iter().map(Val::to_string).collect::<Vec<_>>().join(" "));
@@ -267,7 +271,7 @@ pub fn host_calls(
                 engine: show(b),
             });
         } else {
-            for d in observations(&a.observation, &b.observation, names, floats) {
+            for d in observations(&a.observation, &b.observation, names, state) {
                 diffs.push(Diff {
                     object: format!("at {at}: {}", d.object),
                     signature: format!("host-call:{}:{}", a.func, d.signature),

@@ -974,7 +974,7 @@ impl<'a> Runner<'a> {
         let ref_calls = calls[0].as_deref().unwrap_or_default();
         for e in 1..self.engines.len() {
             let (Some(obs), Some(c)) = (&observations[e], &calls[e]) else { continue };
-            self.diffs[e].extend(compare::host_calls(ref_calls, c, &name, step));
+            self.diffs[e].extend(compare::host_calls(ref_calls, c, &name, step, state));
             self.diffs[e].extend(compare::observations(reference, obs, &name, state));
         }
         self.report.time.compare += comparing.elapsed().as_secs_f64();

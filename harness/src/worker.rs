@@ -142,7 +142,7 @@ pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> Script
         if halts.len() >= engines.len() {
             return partial(script, engines, &halts, crash);
         }
-        let culprit = attribute(iso, script, engines, &halts, crash.line);
+        let culprit = attribute(iso, script, engines, &halts);
         if culprit.is_empty() || halts.iter().any(|h| h.line == crash.line && h.engine == culprit) {
             // No progress: report what the worker found before, with the crash.
             return partial(script, engines, &halts, crash);
@@ -151,18 +151,21 @@ pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> Script
     }
 }
 
-/// Which engine crashes at `line`: the reference alone, or the reference
-/// with one other engine; tried again if none does, then all the others.
-fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt], line: usize) -> String {
+/// Which engine crashes: the reference alone, or the reference with one
+/// other engine not halted yet; tried again if none does, then all the
+/// others. A crash anywhere in the script counts (undefined behaviour may
+/// show at another step in another process); if that step is earlier, the
+/// rerun with the halt crashes there, and is placed again.
+fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> String {
     let halted = |e: &String| halts.iter().any(|h| h.engine.split('+').any(|n| n == e));
     let live: Vec<&String> = engines[1..].iter().filter(|e| !halted(e)).collect();
-    if engines.len() == 1 || spawn(iso, script, &engines[..1], &[]).is_err_and(|c| c.line == line) {
+    if engines.len() == 1 || spawn(iso, script, &engines[..1], &[]).is_err() {
         return engines[0].clone();
     }
     for _ in 0..ATTRIBUTION_TRIES {
         for e in &live {
             let pair = [engines[0].clone(), (*e).clone()];
-            if spawn(iso, script, &pair, &[]).is_err_and(|c| c.line == line) {
+            if spawn(iso, script, &pair, &[]).is_err() {
                 return (*e).clone();
             }
         }

@@ -57,6 +57,13 @@ pub enum StepKind {
     LinkError,
     /// A side writes main's exported mutable global; main reads it.
     GlobalWrite,
+    /// A side writes main's exported mutable float global (`f32` or `f64`):
+    /// a value the script passes, NaN payloads moved bit for bit, or one its
+    /// code computes, where arithmetic may choose a NaN (§4.3.3); main reads
+    /// it back, raw, as integer bits or canonicalised (a chosen NaN only
+    /// canonicalised, and then overwritten by the side). Without
+    /// [`Config::floats`], a [`StepKind::GlobalWrite`] instead.
+    FloatGlobal,
     /// A side's export called directly by the script.
     SideCall,
 }
@@ -79,6 +86,7 @@ impl StepKind {
         StepKind::JitPatch,
         StepKind::LinkError,
         StepKind::GlobalWrite,
+        StepKind::FloatGlobal,
         StepKind::SideCall,
     ];
 }
@@ -129,6 +137,16 @@ pub struct Config {
     /// memory nothing else can reach, written by no data segment if an
     /// element segment trapped). Defaults to `true`.
     pub own_memory: bool,
+    /// Whether scenarios have floats: main exports float globals (mutable
+    /// and immutable, `f32` and `f64`, with NaN payloads of both signs),
+    /// sides import, write and read them, and functions of two more types
+    /// (`[] -> [f32]`, `[f64] -> [f64]`) return floats through calls,
+    /// `call_indirect` and the shared table; integer functions may
+    /// reinterpret floats or store them. A NaN that arithmetic may choose
+    /// is only returned or written to a global, and canonicalised before
+    /// it reaches memory or an integer (`corpus/legitimate-differences.md`,
+    /// "NaN payloads"). Defaults to `true`.
+    pub floats: bool,
     /// The steps that may be generated. Defaults to [`StepKind::ALL`].
     pub steps: Vec<StepKind>,
 }
@@ -150,6 +168,7 @@ impl Default for Config {
             max_segments: 3,
             max_base_globals: 2,
             own_memory: true,
+            floats: true,
             steps: StepKind::ALL.to_vec(),
         }
     }
@@ -162,8 +181,9 @@ impl Config {
     /// and lets states arise that a mix of everything rarely reaches: with no
     /// `table.grow` and no dlsym the table stays small, so segments at
     /// imported-global offsets fail more often; with no failures, long chains
-    /// of dlopen and dlsym build up. Only maxima vary, never minima, so every
-    /// draw is a valid configuration; at least one step kind stays enabled.
+    /// of dlopen and dlsym build up; without floats, the integer types are
+    /// called more often. Only maxima (and switches) vary, never minima, so
+    /// every draw is a valid configuration; at least one step kind stays enabled.
     pub fn swarm(u: &mut Unstructured<'_>) -> Result<Config> {
         let mut steps: Vec<StepKind> = Vec::new();
         for &kind in StepKind::ALL {
@@ -192,6 +212,7 @@ impl Config {
             max_segments: u.int_in_range(0..=4)?,
             max_base_globals: u.int_in_range(0..=3)?,
             own_memory: u.arbitrary()?,
+            floats: u.arbitrary()?,
             steps,
         })
     }

@@ -83,8 +83,17 @@ events! {
     call_through_patched_pointer,
     /// An instantiation that fails to link (§4.5.3): incompatible limits, missing export, wrong type.
     link_error,
-    /// A side writes main's exported mutable global.
+    /// A side writes main's exported mutable global (`gm0`, or a float one).
     mutable_global_write,
+    /// A NaN whose bits the spec fixes (no arithmetic chose it) moved across
+    /// instances and observed bit for bit: returned by a side's function
+    /// through main's `call_indirect`, or written by a side to main's float
+    /// global and read back raw by main.
+    float_nan_move,
+    /// A NaN that arithmetic chose (§4.3.3, any of a set) returned by a
+    /// side's function through main's `call_indirect`, or written by a side
+    /// to main's float global (then read back canonicalised).
+    float_nan_chosen,
 }
 
 impl Events {

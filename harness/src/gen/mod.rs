@@ -10,7 +10,9 @@
 //!   shared table and memory from main or a side, segments at imported-global
 //!   offsets, instantiations that fail part-way followed by calls into what
 //!   they left behind, link errors, `call_indirect` at the right and the
-//!   wrong type, and JIT patches. The generator predicts every outcome it
+//!   wrong type, JIT patches, and (with `Config::floats`) float globals
+//!   and float functions that move NaN payloads across instances. The
+//!   generator predicts every outcome it
 //!   asserts from its own abstract state (`state.rs`); where a value depends
 //!   on state it does not track it emits a plain `invoke` of a call that
 //!   cannot trap, and the runner compares engines.
@@ -20,17 +22,24 @@
 //!
 //! Both are driven by `arbitrary`'s [`Unstructured`]: the same bytes give
 //! the same scenario. Every function terminates (loops are bounded by a
-//! counter in the wasm; wasm-smith's by its fuel global) and no float NaN
-//! reaches memory or a global (the scenario generator uses integers only;
-//! wasm-smith canonicalises NaNs).
+//! counter in the wasm; wasm-smith's by its fuel global). A NaN whose
+//! payload an engine may choose (§4.3.3) never reaches memory: wasm-smith
+//! canonicalises NaNs; the scenario generator (`float.rs`) only returns
+//! such a NaN from the step that chose it, or writes it to a global that is
+//! read back canonicalised and then overwritten, and canonicalises it before a store or a
+//! reinterpretation. NaNs that no arithmetic chose move everywhere, and
+//! their bits are asserted exactly.
 //!
-//! Not generated: floats in [`scenario`], SIMD, anything past Wasm 2.0, a
-//! side that dlopens another, the Emscripten `dylink.0` conventions.
+//! Not generated: SIMD, anything past Wasm 2.0, a side that dlopens
+//! another, the Emscripten `dylink.0` conventions; in [`scenario`], float
+//! parameters other than one `f64`, float loads, and conversions between
+//! floats and integers other than reinterpretation.
 //!
 //! `gen` is a reserved word in Rust 2024: the module is `lockstep::r#gen`.
 
 mod config;
 mod events;
+mod float;
 mod smith;
 mod state;
 mod steps;

@@ -1,12 +1,14 @@
 //! What the generator knows by construction: the shared table slot by slot,
-//! the memory's size, every instance (failed ones included), the linker's
-//! handles and dlsym slots, and main's function pointers. Each operation
+//! the memory's size, main's float globals, every instance (failed ones
+//! included), the linker's handles and dlsym slots, and main's function
+//! pointers. Each operation
 //! here is the spec's rule, applied to that abstract state, so that the
 //! generator can predict the outcome it asserts; the model then checks the
 //! prediction (a failed assertion on the model is a generator bug).
 
 use std::collections::HashMap;
 
+use super::float::{FEnv, FTy, FVal};
 use super::wat::{DATA_BASE, End, FP_SLOTS, FuncDef, Item, Limits, MainDef, Offset, PAGE, SideDef, Sig, Write};
 
 /// An instance, numbered in the order the generator made it (main is 0).
@@ -63,7 +65,8 @@ pub(crate) struct Effects {
     pub imported_global_segments: u32,
     pub ref_func_imports: u32,
     pub jit_patched: bool,
-    pub gm0_writes: u32,
+    /// Writes of main's mutable globals (`gm0`, `gf`, `gd`) by the start function.
+    pub global_writes: u32,
     /// The side has a memory of its own, with data segments.
     pub own_memory_data: bool,
 }
@@ -96,6 +99,12 @@ pub(crate) struct State {
     pub fps: [Option<u32>; FP_SLOTS as usize],
     /// A side has imported main's table and memory.
     pub shared: bool,
+    /// Main's float globals (all zero without floats): what `gf` and `gd`
+    /// hold now, a chosen NaN included, and the bits of `cf` and `cd`.
+    pub gf: FVal,
+    pub gd: FVal,
+    pub cf: u64,
+    pub cd: u64,
 }
 
 impl State {
@@ -122,6 +131,23 @@ impl State {
             dlsym_slots: HashMap::new(),
             fps: [None; FP_SLOTS as usize],
             shared: false,
+            gf: FVal::Exact(main.floats.map_or(0, |g| g.gf)),
+            gd: FVal::Exact(main.floats.map_or(0, |g| g.gd)),
+            cf: main.floats.map_or(0, |g| g.cf),
+            cd: main.floats.map_or(0, |g| g.cd),
+        }
+    }
+
+    /// Main's float globals now, as float expressions read them.
+    pub(crate) fn fenv(&self) -> FEnv {
+        FEnv { cf: self.cf, cd: self.cd, gf: self.gf, gd: self.gd }
+    }
+
+    /// The mutable float global of type `ty` (`gf` or `gd`).
+    pub(crate) fn fglobal(&mut self, ty: FTy) -> &mut FVal {
+        match ty {
+            FTy::F32 => &mut self.gf,
+            FTy::F64 => &mut self.gd,
         }
     }
 
@@ -129,8 +155,8 @@ impl State {
         self.table.len() as u32
     }
 
-    pub(crate) fn func(&self, f: FuncRef) -> FuncDef {
-        self.instances[f.inst].funcs[f.func]
+    pub(crate) fn func(&self, f: FuncRef) -> &FuncDef {
+        &self.instances[f.inst].funcs[f.func]
     }
 
     /// Whether some slot holds a function of a failed instantiation.
@@ -307,7 +333,11 @@ impl State {
         for w in &start.writes {
             match *w {
                 Write::TableSet(slot) => self.table_set(slot, Some(FuncRef { inst, func: 0 }))?,
-                Write::Note(_) | Write::Gm0(_) => fx.gm0_writes += 1,
+                Write::Note(_) | Write::Gm0(_) => fx.global_writes += 1,
+                Write::FGlobal(ty, bits) => {
+                    *self.fglobal(ty) = FVal::Exact(bits);
+                    fx.global_writes += 1;
+                }
                 Write::Counter(_) | Write::Store { .. } => {}
             }
         }

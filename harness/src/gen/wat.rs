@@ -3,14 +3,19 @@
 //! Only the exported wrappers that the scenario calls are written out
 //! (`used`): smaller modules read better and compile faster.
 //!
-//! Everything here is integers: five function types, function bodies that
-//! never trap and always terminate (their one loop is bounded by a counter),
-//! and no floats, so no NaN can reach memory or a global. Main owns the
-//! memory and the table; a side imports them (by main's export names, so
-//! that both the script and `lockstep.dlopen` can link it) and adds code.
+//! Five integer function types, and with floats (`Config::floats`) two
+//! more, `[] -> [f32]` and `[f64] -> [f64]`; function bodies that never trap
+//! and always terminate (their one loop is bounded by a counter). Floats
+//! follow the rules of `float.rs`: a NaN that arithmetic may choose is only
+//! returned or written to a global, never stored to memory or reinterpreted
+//! unless canonicalised first. Main owns the memory, the table and the float
+//! globals; a side imports them (by main's export names, so that both the
+//! script and `lockstep.dlopen` can link it) and adds code.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+
+use super::float::{self, FEnv, FExpr, FTy, FVal};
 
 /// Where main keeps the names that dlopen and dlsym read: 16 bytes apart.
 pub(crate) const NAME_SLOT: u32 = 16;
@@ -39,10 +44,31 @@ pub(crate) enum Sig {
     LL,
     /// `[i32] -> []`
     IV,
+    /// `[] -> [f32]` (with floats only)
+    VF,
+    /// `[f64] -> [f64]` (with floats only)
+    DD,
 }
 
 impl Sig {
-    pub(crate) const ALL: [Sig; 5] = [Sig::VI, Sig::II, Sig::IIi, Sig::LL, Sig::IV];
+    /// The integer types.
+    pub(crate) const INTS: [Sig; 5] = [Sig::VI, Sig::II, Sig::IIi, Sig::LL, Sig::IV];
+    /// Every type.
+    pub(crate) const ALL: [Sig; 7] = [Sig::VI, Sig::II, Sig::IIi, Sig::LL, Sig::IV, Sig::VF, Sig::DD];
+
+    /// The types of a scenario: every type with floats, else the integer ones.
+    pub(crate) fn of(floats: bool) -> &'static [Sig] {
+        if floats { &Sig::ALL } else { &Sig::INTS }
+    }
+
+    /// The float type of its result, if it returns a float.
+    pub(crate) fn float(self) -> Option<FTy> {
+        match self {
+            Sig::VF => Some(FTy::F32),
+            Sig::DD => Some(FTy::F64),
+            _ => None,
+        }
+    }
 
     /// The type's name in every module (`$i_i`), and main's dispatcher (`call_i_i`).
     pub(crate) fn name(self) -> &'static str {
@@ -52,6 +78,8 @@ impl Sig {
             Sig::IIi => "ii_i",
             Sig::LL => "l_l",
             Sig::IV => "i_v",
+            Sig::VF => "v_f",
+            Sig::DD => "d_d",
         }
     }
 
@@ -62,6 +90,8 @@ impl Sig {
             Sig::IIi => "(func (param i32 i32) (result i32))",
             Sig::LL => "(func (param i64) (result i64))",
             Sig::IV => "(func (param i32))",
+            Sig::VF => "(func (result f32))",
+            Sig::DD => "(func (param f64) (result f64))",
         }
     }
 }
@@ -71,6 +101,26 @@ impl Sig {
 pub(crate) enum V {
     I32(i32),
     I64(i64),
+    /// A float of the type, by its exact bits.
+    Float(FTy, u64),
+    /// As an expected result only: any NaN that arithmetic may choose,
+    /// `nan:canonical` (`true`) or `nan:arithmetic`.
+    Nan(FTy, bool),
+}
+
+impl V {
+    /// A float value as far as the spec fixes it, as an expected result.
+    pub(crate) fn of(ty: FTy, v: FVal) -> V {
+        match v {
+            FVal::Exact(bits) => V::Float(ty, bits),
+            FVal::Chosen { canonical } => V::Nan(ty, canonical),
+        }
+    }
+
+    /// Whether it is a NaN whose bits are fixed.
+    pub(crate) fn is_exact_nan(&self) -> bool {
+        matches!(self, V::Float(ty, bits) if ty.is_nan(*bits))
+    }
 }
 
 impl std::fmt::Display for V {
@@ -78,6 +128,9 @@ impl std::fmt::Display for V {
         match self {
             V::I32(x) => write!(f, "(i32.const {x})"),
             V::I64(x) => write!(f, "(i64.const {x})"),
+            V::Float(ty, bits) => write!(f, "({}.const {})", ty.name(), float::literal(*ty, *bits)),
+            V::Nan(ty, true) => write!(f, "({}.const nan:canonical)", ty.name()),
+            V::Nan(ty, false) => write!(f, "({}.const nan:arithmetic)", ty.name()),
         }
     }
 }
@@ -88,21 +141,25 @@ pub(crate) struct Args {
     pub x: i32,
     pub y: i32,
     pub l: i64,
+    /// The bits of the `f64` argument (type `d_d`).
+    pub d: u64,
 }
 
 impl Args {
     pub(crate) fn for_sig(&self, sig: Sig) -> Vec<V> {
         match sig {
-            Sig::VI => vec![],
+            Sig::VI | Sig::VF => vec![],
             Sig::II | Sig::IV => vec![V::I32(self.x)],
             Sig::IIi => vec![V::I32(self.x), V::I32(self.y)],
             Sig::LL => vec![V::I64(self.l)],
+            Sig::DD => vec![V::Float(FTy::F64, self.d)],
         }
     }
 }
 
-/// What a function computes: an i32 value, adapted to its type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a function computes: an i32 value, adapted to its integer type, or
+/// (at type `v_f` or `d_d`) a float.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Body {
     /// A constant.
     Const(i32),
@@ -119,10 +176,20 @@ pub(crate) enum Body {
     ReadGm0,
     /// Main's `note` itself: `gm0 := param`. Only at type `i_v`.
     SetGm0,
+    /// A float expression, returned: the body of a function of type `v_f`
+    /// or `d_d` (and only of those).
+    Float(FExpr),
+    /// The bits of an exact float expression: `i32.reinterpret_f32` of an
+    /// `f32` one as the value (at type `l_l`, `i64.reinterpret_f64` of an
+    /// `f64` one added to the parameter).
+    Bits(FExpr),
+    /// Stores an exact float expression at a fixed address of the memory
+    /// (in bounds: page 0); the value is 0.
+    StoreF(u32, FExpr),
 }
 
 /// A function for tables: a type and a body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FuncDef {
     pub sig: Sig,
     pub body: Body,
@@ -133,10 +200,16 @@ impl FuncDef {
     pub(crate) fn render(&self, name: &str, export: Option<&str>) -> String {
         let export = export.map(|e| format!(" (export \"{e}\")")).unwrap_or_default();
         let head = format!("(func ${name}{export} (type ${})", self.sig.name());
-        if self.body == Body::SetGm0 {
-            return format!("{head} (global.set $gm0 (local.get 0)))");
+        match &self.body {
+            Body::SetGm0 => return format!("{head} (global.set $gm0 (local.get 0)))"),
+            Body::Float(e) => return format!("{head}{}\n    {})", float::LOCALS, e.render()),
+            Body::Bits(e) if self.sig == Sig::LL => {
+                let bits = format!("(i64.reinterpret_f64 {})", e.render());
+                return format!("{head}{}\n    (i64.add (local.get 0) {bits}))", float::LOCALS);
+            }
+            _ => {}
         }
-        let (locals, prelude, value) = match self.body {
+        let (locals, prelude, value) = match &self.body {
             Body::Const(k) => ("", String::new(), format!("(i32.const {k})")),
             Body::Loop(n) => (
                 " (local $i i32) (local $acc i32)",
@@ -156,7 +229,13 @@ impl FuncDef {
             Body::Load(a) => ("", String::new(), format!("(i32.load (i32.const {a}))")),
             Body::Note(k) => ("", format!(" (call $note (i32.const {k}))"), format!("(i32.const {k})")),
             Body::ReadGm0 => ("", String::new(), "(global.get $gm0)".to_string()),
-            Body::SetGm0 => unreachable!(),
+            Body::Bits(e) => (float::LOCALS, String::new(), format!("\n    (i32.reinterpret_f32 {})", e.render())),
+            Body::StoreF(a, e) => (
+                float::LOCALS,
+                format!("\n    ({}.store (i32.const {a}) {})", e.ty().name(), e.render()),
+                "(i32.const 0)".to_string(),
+            ),
+            Body::SetGm0 | Body::Float(_) => unreachable!(),
         };
         let result = match self.sig {
             Sig::VI => value,
@@ -164,19 +243,30 @@ impl FuncDef {
             Sig::IIi => format!("(i32.add (i32.sub (local.get 0) (local.get 1)) {value})"),
             Sig::LL => format!("(i64.add (local.get 0) (i64.extend_i32_s {value}))"),
             Sig::IV => format!("(drop {value})"),
+            Sig::VF | Sig::DD => unreachable!("a float type has a float body"),
         };
         format!("{head}{locals}{prelude} {result})")
     }
 
-    /// The result of a call, when the generator knows it by construction:
+    /// The result of a call, when the generator knows it by construction
+    /// (float expressions read main's float globals as `env` has them):
     /// `Some(None)` for no result, `None` when it depends on state.
-    pub(crate) fn known_result(&self, args: &Args) -> Option<Option<V>> {
+    pub(crate) fn known_result(&self, args: &Args, env: &FEnv) -> Option<Option<V>> {
         if self.sig == Sig::IV {
             return Some(None);
         }
-        let v = match self.body {
-            Body::Const(k) => k,
-            Body::Loop(n) => (0..i32::from(n)).sum(),
+        let v = match &self.body {
+            Body::Const(k) => *k,
+            Body::Loop(n) => (0..i32::from(*n)).sum(),
+            Body::StoreF(..) => 0,
+            Body::Float(e) => return Some(Some(V::of(e.ty(), e.eval(args.d, env)))),
+            Body::Bits(e) => match e.eval(args.d, env) {
+                FVal::Exact(bits) if self.sig == Sig::LL => {
+                    return Some(Some(V::I64(args.l.wrapping_add(bits as i64))));
+                }
+                FVal::Exact(bits) => bits as u32 as i32,
+                FVal::Chosen { .. } => panic!("generator bug: a chosen NaN reinterpreted: {e:?}"),
+            },
             _ => return None,
         };
         Some(Some(match self.sig {
@@ -184,7 +274,7 @@ impl FuncDef {
             Sig::II => V::I32(args.x.wrapping_add(v)),
             Sig::IIi => V::I32(args.x.wrapping_sub(args.y).wrapping_add(v)),
             Sig::LL => V::I64(args.l.wrapping_add(i64::from(v))),
-            Sig::IV => unreachable!(),
+            Sig::IV | Sig::VF | Sig::DD => unreachable!(),
         }))
     }
 }
@@ -205,8 +295,8 @@ impl std::fmt::Display for Limits {
     }
 }
 
-fn types() -> String {
-    Sig::ALL.iter().map(|s| format!("  (type ${} {})\n", s.name(), s.decl())).collect()
+fn types(floats: bool) -> String {
+    Sig::of(floats).iter().map(|s| format!("  (type ${} {})\n", s.name(), s.decl())).collect()
 }
 
 /// Bytes as a WAT string literal.
@@ -223,10 +313,21 @@ fn wat_string(bytes: &[u8]) -> String {
     s
 }
 
+/// Main's float globals, by their initial bits: the mutable `gf` (`f32`)
+/// and `gd` (`f64`) that sides write, the immutable `cf` and `cd` that they read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FGlobals {
+    pub gf: u64,
+    pub gd: u64,
+    pub cf: u64,
+    pub cd: u64,
+}
+
 /// The main module: it owns the memory and the table, exports both (as
 /// `memory` and `table`, which dlopen and dlsym use), exports a mutable
-/// global and immutable offset globals, imports the `lockstep` linker and
-/// exports wrappers around every table, memory and linker operation.
+/// global and immutable offset globals (and with floats, float globals),
+/// imports the `lockstep` linker and exports wrappers around every table,
+/// memory, global and linker operation.
 #[derive(Clone, Debug)]
 pub(crate) struct MainDef {
     pub table: Limits,
@@ -241,6 +342,8 @@ pub(crate) struct MainDef {
     pub tbases: Vec<u32>,
     /// Values of the exported `mbaseN` globals (memory offsets for sides).
     pub mbases: Vec<u32>,
+    /// The float globals, with floats.
+    pub floats: Option<FGlobals>,
     /// Names in memory, at `NAME_SLOT * i`.
     pub names: Vec<String>,
     /// The exported wrappers the scenario calls.
@@ -255,7 +358,7 @@ impl MainDef {
 
     pub(crate) fn render(&self) -> String {
         let mut s = String::from("(module $main\n");
-        s += &types();
+        s += &types(self.floats.is_some());
         s += "  (import \"lockstep\" \"dlopen\" (func $dlopen (param i32 i32) (result i32)))\n";
         s += "  (import \"lockstep\" \"dlsym\" (func $dlsym (param i32 i32 i32) (result i32)))\n";
         s += "  (import \"lockstep\" \"dlclose\" (func $dlclose (param i32) (result i32)))\n";
@@ -268,6 +371,16 @@ impl MainDef {
         }
         for (i, v) in self.mbases.iter().enumerate() {
             let _ = writeln!(s, "  (global (export \"mbase{i}\") i32 (i32.const {v}))");
+        }
+        if let Some(g) = self.floats {
+            for (ty, mutable, bits) in
+                [(FTy::F32, true, g.gf), (FTy::F64, true, g.gd), (FTy::F32, false, g.cf), (FTy::F64, false, g.cd)]
+            {
+                let (id, t) = (float::global(ty, mutable), ty.name());
+                let decl = if mutable { format!("(mut {t})") } else { t.to_string() };
+                let init = float::literal(ty, bits);
+                let _ = writeln!(s, "  (global {id} (export \"{}\") {decl} ({t}.const {init}))", &id[1..]);
+            }
         }
         s += "  ;; names that dlopen and dlsym read, 16 bytes apart\n";
         for (i, name) in self.names.iter().enumerate() {
@@ -337,6 +450,8 @@ impl MainDef {
                 Sig::IIi => (" i32 i32", " (result i32)"),
                 Sig::LL => (" i64", " (result i64)"),
                 Sig::IV => (" i32", ""),
+                Sig::VF => ("", " (result f32)"),
+                Sig::DD => (" f64", " (result f64)"),
             };
             let args = params.split_whitespace().count();
             let gets: String = (0..=args).map(|i| format!(" (local.get {i})")).collect();
@@ -360,6 +475,20 @@ impl MainDef {
         add("msize", "(func (export \"msize\") (result i32) (memory.size))".into());
         add("mgrow", "(func (export \"mgrow\") (param i32) (result i32) (memory.grow (local.get 0)))".into());
         add("get_gm0", "(func (export \"get_gm0\") (result i32) (global.get $gm0))".into());
+        // The float globals read back: raw, canonicalised, as integer bits.
+        for ty in FTy::ALL {
+            let (g, t, i) = (&float::global(ty, true)[1..], ty.name(), ty.int());
+            add(&format!("get_{g}"), format!("(func (export \"get_{g}\") (result {t}) (global.get ${g}))"));
+            let canon = float::canon(ty, &format!("(global.get ${g})"));
+            add(
+                &format!("get_{g}_c"),
+                format!("(func (export \"get_{g}_c\") (result {t}){}\n    {canon})", float::LOCALS),
+            );
+            add(
+                &format!("{g}_bits"),
+                format!("(func (export \"{g}_bits\") (result {i}) ({i}.reinterpret_{t} (global.get ${g})))"),
+            );
+        }
         add(
             "open",
             "(func (export \"open\") (param i32 i32) (result i32) (call $dlopen (local.get 0) (local.get 1)))".into(),
@@ -427,6 +556,8 @@ pub(crate) enum Write {
     Store { addr: u32, value: i32 },
     /// `table.set` of the side's `$f0` into the shared table (traps if out of bounds).
     TableSet(u32),
+    /// Sets main's imported float global `gf` or `gd` to a constant (exact bits).
+    FGlobal(FTy, u64),
 }
 
 /// How a side's start function ends.
@@ -464,6 +595,16 @@ pub(crate) enum BadImport {
     FuncType,
     /// `main.gm0` imported as immutable.
     GlobalMutability,
+    /// `main.gf` (a mutable `f32`) imported as a mutable `f64` (with floats only).
+    FloatGlobalType,
+}
+
+/// What a side that imports main's float globals writes to them with its
+/// exports `put_gf` and `put_gd`: expressions that may choose a NaN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Puts {
+    pub gf: FExpr,
+    pub gd: FExpr,
 }
 
 /// A side module definition (`(module definition $sideN …)`): it imports
@@ -481,6 +622,11 @@ pub(crate) struct SideDef {
     pub own_memory: Option<u32>,
     pub imports_note: bool,
     pub imports_gm0: bool,
+    /// It declares the float types (the scenario has floats).
+    pub floats: bool,
+    /// It imports main's float globals (`gf`, `gd`, `cf`, `cd`), and writes
+    /// these to `gf` and `gd` with its exports `put_gf` and `put_gd`.
+    pub fglobals: Option<Puts>,
     pub bad_import: Option<BadImport>,
     pub counter: i32,
     pub funcs: Vec<FuncDef>,
@@ -502,6 +648,7 @@ impl SideDef {
             && match op {
                 "init" | "drop" => !self.passive.is_empty(),
                 "set_gm0" => self.imports_gm0,
+                "set_gf" | "set_gd" | "put_gf" | "put_gd" => self.fglobals.is_some(),
                 "msize" | "mgrow" | "load" => self.own_memory.is_none(),
                 _ => true,
             }
@@ -539,7 +686,7 @@ impl SideDef {
     /// `(module $i3` or `(module`.
     pub(crate) fn render(&self, header: &str) -> String {
         let mut s = format!("{header}\n");
-        s += &types();
+        s += &types(self.floats);
         let _ = writeln!(s, "  (import \"main\" \"table\" (table {} funcref))", self.table);
         if self.own_memory.is_none() {
             let _ = writeln!(s, "  (import \"main\" \"memory\" (memory {}))", self.memory);
@@ -556,11 +703,19 @@ impl SideDef {
         if self.imports_gm0 {
             s += "  (import \"main\" \"gm0\" (global $gm0 (mut i32)))\n";
         }
+        if self.fglobals.is_some() {
+            for (ty, mutable) in [(FTy::F32, true), (FTy::F64, true), (FTy::F32, false), (FTy::F64, false)] {
+                let (id, t) = (float::global(ty, mutable), ty.name());
+                let decl = if mutable { format!("(mut {t})") } else { t.to_string() };
+                let _ = writeln!(s, "  (import \"main\" \"{}\" (global {id} {decl}))", &id[1..]);
+            }
+        }
         match self.bad_import {
             None => {}
             Some(BadImport::MissingExport) => s += "  (import \"main\" \"nosuch\" (func (type $v_i)))\n",
             Some(BadImport::FuncType) => s += "  (import \"main\" \"note\" (func (type $l_l)))\n",
             Some(BadImport::GlobalMutability) => s += "  (import \"main\" \"gm0\" (global i32))\n",
+            Some(BadImport::FloatGlobalType) => s += "  (import \"main\" \"gf\" (global (mut f64)))\n",
         }
         if let Some(pages) = self.own_memory {
             let _ = writeln!(s, "  (memory {pages})");
@@ -622,6 +777,10 @@ impl SideDef {
                 Write::Gm0(v) => format!("(global.set $gm0 (i32.const {v}))"),
                 Write::Store { addr, value } => format!("(i32.store (i32.const {addr}) (i32.const {value}))"),
                 Write::TableSet(slot) => format!("(table.set (i32.const {slot}) (ref.func $f0))"),
+                Write::FGlobal(ty, bits) => {
+                    let (g, t) = (float::global(*ty, true), ty.name());
+                    format!("(global.set {g} ({t}.const {}))", float::literal(*ty, *bits))
+                }
             };
             let _ = writeln!(s, "    {line}");
         }
@@ -681,6 +840,19 @@ impl SideDef {
         add("load", "(func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))");
         if self.imports_gm0 {
             add("set_gm0", "(func (export \"set_gm0\") (param i32) (global.set $gm0 (local.get 0)))");
+        }
+        if let Some(puts) = &self.fglobals {
+            for (ty, e) in [(FTy::F32, &puts.gf), (FTy::F64, &puts.gd)] {
+                let (g, t) = (&float::global(ty, true)[1..], ty.name());
+                add(
+                    &format!("set_{g}"),
+                    &format!("(func (export \"set_{g}\") (param {t}) (global.set ${g} (local.get 0)))"),
+                );
+                add(
+                    &format!("put_{g}"),
+                    &format!("(func (export \"put_{g}\"){}\n    (global.set ${g} {}))", float::LOCALS, e.render()),
+                );
+            }
         }
         w.into_iter().filter(|(name, _)| self.used.contains(name)).map(|(_, text)| format!("  {text}\n")).collect()
     }
