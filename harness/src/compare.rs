@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use model::exec::numerics::ChosenNan;
 use model::runtime::{NanClass, nan_class_f32, nan_class_f64};
 
 use crate::engine::{HostCall, Kind, ObjectState, Observation, Origin, Outcome, TrapKind, Val};
@@ -35,27 +36,66 @@ pub struct Diff {
 
 /// How exactly floats must agree (§4.3.3 "NaN Propagation",
 /// legitimate-differences.md "NaN payloads"). The spec fixes every float
-/// result bit for bit except a NaN produced by an arithmetic rule, whose
-/// payload is chosen from a set. The reference counts the choices it makes
-/// ([`crate::engine::Engine::nan_choices`]), so the harness knows whether a
-/// value may be one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// value bit for bit except a NaN produced by an arithmetic rule, which is
+/// chosen from a set: the canonical NaNs (either sign) when every NaN operand
+/// is canonical, else every arithmetic NaN. The reference records each NaN it
+/// chose and the rule ([`crate::engine::Engine::chosen_nans`]), so a value
+/// is compared bit for bit unless the reference's bits are one it chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Floats {
-    /// No NaN was chosen: every bit must agree.
+    /// Every bit must agree, NaNs included.
     Exact,
-    /// A NaN may have been chosen: two NaNs agree if the engine's is an
-    /// arithmetic NaN (quiet bit set, §4.3.3 `nans_N`), since the reference
-    /// cannot tell which rule (canonical or arithmetic) applied to which value.
-    ArithmeticNan,
+    /// The NaNs the reference chose: where the reference shows one of these,
+    /// the engine's value must be in the same set; elsewhere, bit for bit.
+    Chosen(Vec<ChosenNan>),
+    /// The reference cannot say: any arithmetic NaN agrees with a NaN.
+    Any,
+}
+
+impl Floats {
+    /// From what the reference says it chose (none: [`Floats::Any`]).
+    pub fn from_choices(chosen: Option<Vec<ChosenNan>>) -> Floats {
+        match chosen {
+            None => Floats::Any,
+            Some(c) if c.is_empty() => Floats::Exact,
+            Some(c) => Floats::Chosen(c),
+        }
+    }
+
+    /// Whether the engine's `other` may stand for the reference's NaN `bits`.
+    fn allows(&self, bits: u64, f64: bool, other: Option<NanClass>) -> bool {
+        let arithmetic = matches!(other, Some(NanClass::Canonical | NanClass::Arithmetic));
+        match self {
+            Floats::Exact => false,
+            Floats::Any => arithmetic,
+            // `neg`, `abs` and `copysign` of a chosen NaN give another member
+            // of the same set (both sets are closed under the sign): match
+            // without the sign bit.
+            Floats::Chosen(chosen) => {
+                match chosen.iter().find(|c| c.f64 == f64 && unsigned(c.bits, f64) == unsigned(bits, f64)) {
+                    Some(c) if c.canonical => other == Some(NanClass::Canonical),
+                    Some(_) => arithmetic,
+                    None => false,
+                }
+            }
+        }
+    }
+}
+
+/// The bits of an `f32` (in the low 32) or `f64` without the sign bit.
+fn unsigned(bits: u64, f64: bool) -> u64 {
+    bits & if f64 { !(1 << 63) } else { !(1 << 31) }
 }
 
 /// Whether two values agree under `floats`.
-pub fn vals_agree(a: &Val, b: &Val, floats: Floats) -> bool {
-    let arithmetic = |c: Option<NanClass>| matches!(c, Some(NanClass::Canonical | NanClass::Arithmetic));
-    let loose = floats == Floats::ArithmeticNan;
+pub fn vals_agree(a: &Val, b: &Val, floats: &Floats) -> bool {
     match (a, b) {
-        (Val::F32(x), Val::F32(y)) => x == y || (loose && nan_class_f32(*x).is_some() && arithmetic(nan_class_f32(*y))),
-        (Val::F64(x), Val::F64(y)) => x == y || (loose && nan_class_f64(*x).is_some() && arithmetic(nan_class_f64(*y))),
+        (Val::F32(x), Val::F32(y)) => {
+            x == y || (nan_class_f32(*x).is_some() && floats.allows(u64::from(*x), false, nan_class_f32(*y)))
+        }
+        (Val::F64(x), Val::F64(y)) => {
+            x == y || (nan_class_f64(*x).is_some() && floats.allows(*x, true, nan_class_f64(*y)))
+        }
         _ => a == b,
     }
 }
@@ -70,7 +110,7 @@ pub fn trap_classes_agree(a: TrapKind, b: TrapKind) -> bool {
     class(a) == class(b)
 }
 
-fn all_agree(a: &[Val], b: &[Val], floats: Floats) -> bool {
+fn all_agree(a: &[Val], b: &[Val], floats: &Floats) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| vals_agree(x, y, floats))
 }
 
@@ -89,7 +129,7 @@ pub fn outcome_kind(o: &Outcome) -> String {
 
 /// How `other`'s outcome differs from `reference`'s, if it does. An
 /// unclassified engine error agrees with nothing.
-pub fn outcomes(reference: &Outcome, other: &Outcome, floats: Floats) -> Option<Diff> {
+pub fn outcomes(reference: &Outcome, other: &Outcome, floats: &Floats) -> Option<Diff> {
     let agree = match (reference, other) {
         (Outcome::Values(a), Outcome::Values(b)) => all_agree(a, b, floats),
         (Outcome::Trap(a), Outcome::Trap(b)) => trap_classes_agree(*a, *b),
@@ -110,7 +150,7 @@ pub fn observations(
     reference: &Observation,
     other: &Observation,
     names: &dyn Fn(&Origin) -> String,
-    floats: Floats,
+    floats: &Floats,
 ) -> Vec<Diff> {
     let mut diffs = Vec::new();
     let sig =
@@ -165,7 +205,7 @@ const SHOWN: usize = 4;
 
 /// How `b` differs from `a`: the aspect (`length`, `slots`, `pages`,
 /// `bytes`, `value`, `mutability`, `kind`) and each side, described.
-fn object_diff(a: &ObjectState, b: &ObjectState, floats: Floats) -> Option<(&'static str, String, String)> {
+fn object_diff(a: &ObjectState, b: &ObjectState, floats: &Floats) -> Option<(&'static str, String, String)> {
     match (a, b) {
         (ObjectState::Table { elems: x }, ObjectState::Table { elems: y }) => {
             if x.len() != y.len() {
@@ -248,15 +288,11 @@ fn hex(b: &[u8]) -> String {
 /// How two sequences of host calls differ: at the first call that does,
 /// every difference of that call (its function and arguments, the state it
 /// saw, its results); or the number of calls.
-/// Arguments and results are compared at the step's precision (`floats`),
-/// the objects each call observed at the script's (`state`): a global may
-/// still hold a NaN chosen at an earlier step.
 pub fn host_calls(
     reference: &[HostCall],
     other: &[HostCall],
     names: &dyn Fn(&Origin) -> String,
-    floats: Floats,
-    state: Floats,
+    floats: &Floats,
 ) -> Vec<Diff> {
     let show =
         |c: &HostCall| format!("{}({})", c.func, c.args.iter().map(Val::to_string).collect::<Vec<_>>().join(" "));
@@ -271,7 +307,7 @@ pub fn host_calls(
                 engine: show(b),
             });
         } else {
-            for d in observations(&a.observation, &b.observation, names, state) {
+            for d in observations(&a.observation, &b.observation, names, floats) {
                 diffs.push(Diff {
                     object: format!("at {at}: {}", d.object),
                     signature: format!("host-call:{}:{}", a.func, d.signature),

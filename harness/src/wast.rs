@@ -387,15 +387,11 @@ struct Runner<'a> {
     diffs: Vec<Vec<Diff>>,
     /// The engines compared at this step (decided before it runs).
     comparing: Vec<bool>,
-    /// The reference's NaN choices before this step and before the script.
-    nans_before_step: Option<u64>,
-    nans_before_script: Option<u64>,
 }
 
 impl<'a> Runner<'a> {
     fn new(text: &'a str, engines: Vec<Box<dyn Engine>>, report: ScriptReport, halts: Vec<Halt>) -> Runner<'a> {
         let n = engines.len();
-        let nans = engines[0].nan_choices();
         Runner {
             text,
             engines,
@@ -410,8 +406,6 @@ impl<'a> Runner<'a> {
             directive: String::new(),
             diffs: vec![Vec::new(); n],
             comparing: vec![false; n],
-            nans_before_step: nans,
-            nans_before_script: nans,
         }
     }
 
@@ -434,15 +428,10 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// How exactly floats must agree at this step: in its results (`state`
-    /// false), or in the state, where a NaN chosen at any earlier step may
-    /// still be held.
-    fn floats(&self, state: bool) -> Floats {
-        let since = if state { self.nans_before_script } else { self.nans_before_step };
-        match (since, self.engines[0].nan_choices()) {
-            (Some(a), Some(b)) if a == b => Floats::Exact,
-            _ => Floats::ArithmeticNan,
-        }
+    /// How exactly floats must agree: bit for bit, except NaNs the
+    /// reference chose from a set ([`Floats`]).
+    fn floats(&self) -> Floats {
+        Floats::from_choices(self.engines[0].chosen_nans())
     }
 
     fn directive(&mut self, d: WastDirective<'_>) {
@@ -461,7 +450,6 @@ impl<'a> Runner<'a> {
             return;
         }
         self.comparing = (0..self.engines.len()).map(|e| self.compared(e)).collect();
-        self.nans_before_step = self.engines[0].nan_choices();
         let check = self.check(d);
         let names = |es: Vec<usize>, r: &Runner<'_>| es.iter().map(|&e| r.engines[e].name().to_string()).collect();
         match check {
@@ -931,12 +919,12 @@ impl<'a> Runner<'a> {
             }
             return;
         }
-        let (Some(reference), floats) = (&outcomes[0], self.floats(false)) else { return };
+        let (Some(reference), floats) = (&outcomes[0], self.floats()) else { return };
         for e in 1..outcomes.len() {
             match &outcomes[e] {
                 Some(Outcome::Poisoned(p)) if self.runs(e) => self.stop(e, StopKind::Poisoned, p.to_string()),
                 Some(o) if self.comparing[e] => {
-                    if let Some(d) = compare::outcomes(reference, o, floats) {
+                    if let Some(d) = compare::outcomes(reference, o, &floats) {
                         self.diffs[e].push(d);
                     }
                 }
@@ -969,13 +957,13 @@ impl<'a> Runner<'a> {
             },
             Origin::Host(h) => h.clone(),
         };
-        let (step, state) = (self.floats(false), self.floats(true));
+        let floats = self.floats();
         let reference = observations[0].as_ref().expect("the reference is observed");
         let ref_calls = calls[0].as_deref().unwrap_or_default();
         for e in 1..self.engines.len() {
             let (Some(obs), Some(c)) = (&observations[e], &calls[e]) else { continue };
-            self.diffs[e].extend(compare::host_calls(ref_calls, c, &name, step, state));
-            self.diffs[e].extend(compare::observations(reference, obs, &name, state));
+            self.diffs[e].extend(compare::host_calls(ref_calls, c, &name, &floats));
+            self.diffs[e].extend(compare::observations(reference, obs, &name, &floats));
         }
         self.report.time.compare += comparing.elapsed().as_secs_f64();
     }

@@ -202,11 +202,11 @@ pub trait Engine {
     /// The host calls made since the last call of this.
     fn take_host_calls(&mut self) -> Vec<HostCall>;
 
-    /// How many NaNs the engine has chosen so far where the spec allows a
-    /// set (§4.3.3 "NaN Propagation"). Only the reference can say; the
-    /// comparison is bit-exact for every step in which it chose none.
-    /// Engines that cannot tell say `None`.
-    fn nan_choices(&self) -> Option<u64> {
+    /// Every NaN the engine has chosen in this script where the spec allows
+    /// a set (§4.3.3 "NaN Propagation"), with the rule that allowed it. Only
+    /// the reference can say; the comparison is bit-exact for every other
+    /// value. Engines that cannot tell say `None`.
+    fn chosen_nans(&self) -> Option<Vec<::model::exec::numerics::ChosenNan>> {
         None
     }
 }

@@ -52,6 +52,8 @@ impl Default for ModelEngine {
 
 impl ModelEngine {
     pub fn new(limits: Limits) -> ModelEngine {
+        // A fresh store has chosen no NaN (the record is per thread).
+        model::exec::numerics::forget_chosen_nans();
         let mut store = embed::store_init();
         store.policy.max_memory_pages = limits.memory_pages;
         store.policy.max_table_elems = limits.table_elems;
@@ -409,8 +411,8 @@ impl Engine for ModelEngine {
         std::mem::take(&mut self.book.borrow_mut().calls)
     }
 
-    fn nan_choices(&self) -> Option<u64> {
-        Some(model::exec::numerics::nan_choices())
+    fn chosen_nans(&self) -> Option<Vec<model::exec::numerics::ChosenNan>> {
+        model::exec::numerics::chosen_nans()
     }
 }
 

@@ -7,3 +7,6 @@
 (assert_return (invoke "neg" (f32.const nan:0x200000)) (f32.const -nan:0x200000))
 ;; Arithmetic: any arithmetic NaN may come out, so a flipped bit is allowed.
 (assert_return (invoke "add" (f32.const nan:0x200000) (f32.const 1)) (f32.const nan:arithmetic))
+;; Arithmetic on canonical NaNs only: the set is the canonical NaNs, so a
+;; flipped payload bit (an arithmetic, non-canonical NaN) is a divergence.
+(assert_return (invoke "add" (f32.const nan) (f32.const 1)) (f32.const nan:canonical))

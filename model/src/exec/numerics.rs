@@ -18,9 +18,9 @@
 //!
 //! `demote` and `promote` keep the sign and the top bits of the payload,
 //! quieted. `abs`, `neg` and `copysign` are bit operations and never touch the
-//! payload. Every choice is counted ([`nan_choices`]): the harness compares
-//! float results bit for bit unless the reference made one, and then accepts
-//! any arithmetic NaN where the reference chose a NaN.
+//! payload. Every choice is recorded ([`nan_choices`], [`chosen_nans`]) with
+//! the rule that allowed it: the harness compares float values bit for bit,
+//! except a value the model chose, where any member of the same set agrees.
 
 use crate::error::TrapKind;
 use crate::runtime::Value;
@@ -271,9 +271,27 @@ fn fvalue(sz: FloatSize, z: u64) -> Value {
     }
 }
 
+/// A NaN the model chose from a set (§4.3.3 `nans_N`): its bits, its
+/// width, and which rule fixed the set: the canonical NaNs (every NaN operand
+/// canonical, or none), or every arithmetic NaN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChosenNan {
+    pub bits: u64,
+    pub f64: bool,
+    /// The set was `nans_N{}` restricted to canonical NaNs (either sign).
+    pub canonical: bool,
+}
+
+/// At most this many distinct choices are kept per thread; past it,
+/// [`chosen_nans`] says `None` (a comparison must then accept any arithmetic NaN).
+const MAX_CHOSEN: usize = 4096;
+
 thread_local! {
     /// How many times this thread chose a NaN from a set (see [`nan_choices`]).
     static NAN_CHOICES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Every distinct choice, while there are at most [`MAX_CHOSEN`].
+    static CHOSEN: std::cell::RefCell<Option<std::collections::BTreeSet<ChosenNan>>> =
+        const { std::cell::RefCell::new(Some(std::collections::BTreeSet::new())) };
 }
 
 /// How many NaNs the model has chosen on this thread where the spec allows a
@@ -285,18 +303,41 @@ pub fn nan_choices() -> u64 {
     NAN_CHOICES.with(|c| c.get())
 }
 
-fn chose_nan() {
+/// Forgets the NaNs chosen on this thread (a fresh store starts with none).
+pub fn forget_chosen_nans() {
+    CHOSEN.with(|c| *c.borrow_mut() = Some(std::collections::BTreeSet::new()));
+}
+
+/// Every distinct NaN chosen on this thread since [`forget_chosen_nans`],
+/// with the rule that allowed it; `None` past [`MAX_CHOSEN`] distinct ones.
+pub fn chosen_nans() -> Option<Vec<ChosenNan>> {
+    CHOSEN.with(|c| c.borrow().as_ref().map(|set| set.iter().copied().collect()))
+}
+
+fn chose_nan(bits: u64, f64: bool, canonical: bool) {
     NAN_CHOICES.with(|c| c.set(c.get() + 1));
+    CHOSEN.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(set) = c.as_mut() {
+            set.insert(ChosenNan { bits, f64, canonical });
+            if set.len() > MAX_CHOSEN {
+                *c = None;
+            }
+        }
+    });
 }
 
 /// §4.3.3 "NaN Propagation": the model's member of `nans_N{zs}` (module doc):
-/// the first NaN among `zs`, quieted; else the positive canonical NaN.
+/// the first NaN among `zs`, quieted; else the positive canonical NaN. The
+/// set is the canonical NaNs when every NaN among `zs` is canonical.
 fn nan<F: Float>(zs: &[u64]) -> u64 {
-    chose_nan();
-    match zs.iter().find(|&&z| F::from_bits(z).is_nan()) {
+    let canonical = zs.iter().all(|&z| !F::from_bits(z).is_nan() || z & !F::SIGN == F::CANONICAL_NAN);
+    let bits = match zs.iter().find(|&&z| F::from_bits(z).is_nan()) {
         Some(z) => z | F::QUIET,
         None => F::CANONICAL_NAN,
-    }
+    };
+    chose_nan(bits, F::SIGN == f64::SIGN, canonical);
+    bits
 }
 
 /// The bits of the host result `r` of an operation on `zs`, unless it is a
@@ -480,9 +521,10 @@ fn trunc_sat(n: u32, sx: Sx, z: f64) -> u64 {
 fn demote(z: u64) -> u32 {
     let x = f64::from_bits(z);
     if x.is_nan() {
-        chose_nan();
         let sign = (z >> 32) as u32 & 0x8000_0000;
-        sign | 0x7fc0_0000 | ((z >> 29) as u32 & 0x007f_ffff)
+        let bits = sign | 0x7fc0_0000 | ((z >> 29) as u32 & 0x007f_ffff);
+        chose_nan(bits as u64, false, z & !<f64 as Float>::SIGN == <f64 as Float>::CANONICAL_NAN);
+        bits
     } else {
         (x as f32).to_bits()
     }
@@ -493,9 +535,10 @@ fn demote(z: u64) -> u32 {
 fn promote(z: u32) -> u64 {
     let x = f32::from_bits(z);
     if x.is_nan() {
-        chose_nan();
         let sign = (z as u64 & 0x8000_0000) << 32;
-        sign | 0x7ff8_0000_0000_0000 | ((z as u64 & 0x007f_ffff) << 29)
+        let bits = sign | 0x7ff8_0000_0000_0000 | ((z as u64 & 0x007f_ffff) << 29);
+        chose_nan(bits, true, z as u64 & !<f32 as Float>::SIGN == <f32 as Float>::CANONICAL_NAN);
+        bits
     } else {
         (x as f64).to_bits()
     }
