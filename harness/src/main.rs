@@ -110,8 +110,27 @@ struct RunArgs {
     paths: Vec<String>,
 }
 
+/// Commands whose output a person reads end quietly when the reader goes
+/// away (`lockstep wast DIR | head -1`), as other command-line tools do, not
+/// with a panic. Not `fuzz`: it writes to its workers' pipes, and a worker
+/// that died must be an error it handles, not the end of the campaign.
+fn end_quietly_on_closed_output() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let command = Cli::parse().command;
+    if matches!(
+        command,
+        Command::Wast(_) | Command::Run(_) | Command::Replay { .. } | Command::Trace { .. } | Command::Bench { .. }
+    ) {
+        end_quietly_on_closed_output();
+    }
+    let result = match command {
         Command::Wast(args) => run(&args, false),
         Command::Run(args) => run(&args, true),
         Command::Replay { opts, script } => replay(&opts, &script),
@@ -156,7 +175,15 @@ fn run(args: &RunArgs, as_table: bool) -> Result<bool, String> {
     let (iso, known) = setup(&args.opts)?;
     let mut scripts = Vec::new();
     for path in &args.paths {
-        scripts.extend(scripts::resolve(path)?);
+        let found = scripts::resolve(path)?;
+        if found.is_empty() {
+            return Err(format!("{path}: no .wast scripts there"));
+        }
+        scripts.extend(found);
+    }
+    // Fail now, not after the whole run, if the report cannot be written.
+    if let Some(path) = &args.json {
+        std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("{path}: {e}"))?;
     }
     let (mut reports, mut totals) = (Vec::<ScriptReport>::new(), Totals::default());
     let start = Instant::now();
@@ -223,6 +250,9 @@ fn fuzz(
         "both" => Generator::Both,
         other => return Err(format!("no generator {other} (scenario, pair, both)")),
     };
+    if jobs == 0 {
+        return Err("--jobs must be at least 1".into());
+    }
     for e in &engines {
         engine::make(e, Default::default())?;
     }
@@ -269,7 +299,12 @@ fn fuzz(
         "fuzz: {} cases, {} agree, {} poisoned, {} diverged ({} with known signatures only), {} findings",
         stats.cases, stats.agree, stats.poisoned, stats.diverged, stats.known, stats.findings
     );
-    Ok(true)
+    // A finding without a known finding's signature fails the run.
+    let new = stats.saved.iter().filter(|f| f.known.is_none()).count();
+    if new > 0 {
+        println!("new findings: {new} (in {out})");
+    }
+    Ok(new == 0)
 }
 
 fn trace(script: &str) -> Result<bool, String> {

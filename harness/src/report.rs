@@ -198,8 +198,11 @@ impl Totals {
         }
     }
 
+    /// No unexplained failure or divergence, and something was checked: a
+    /// run in which no check passed (every one skipped, decided by the text
+    /// format, or not reached) is not green.
     pub fn ok(&self) -> bool {
-        self.failed == 0 && self.divergences == 0
+        self.failed == 0 && self.divergences == 0 && self.passed > 0
     }
 
     /// The closing lines of a run.
@@ -230,6 +233,9 @@ impl Totals {
             })
             .collect();
         let _ = writeln!(out, "steps compared: {}", engines.join(", "));
+        if self.passed == 0 {
+            let _ = writeln!(out, "nothing was checked: no check passed");
+        }
         out
     }
 }
@@ -466,6 +472,7 @@ mod tests {
         ScriptReport {
             name: "spec:x.wast".into(),
             engines: vec!["model".into(), "wasmi".into()],
+            passed: 1,
             failed,
             divergences,
             ..ScriptReport::default()

@@ -254,6 +254,9 @@ impl ScriptReport {
     }
 
     pub fn verdict(&self) -> String {
+        if self.engines.len() < 2 {
+            return format!("{} alone: nothing compared", self.engines.first().map_or("no engine", String::as_str));
+        }
         if !self.divergences.is_empty() {
             return format!("{} divergences", self.divergences.len());
         }

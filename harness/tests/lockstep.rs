@@ -141,3 +141,50 @@ fn every_check_is_counted_once_for_what_it_is() {
     assert_eq!(lines(&r.skipped), [19, 20, 21, 22], "{r:?}");
     assert!(r.skipped[2].what.contains("imports from a skipped module"), "{r:?}");
 }
+
+fn lockstep_cmd(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lockstep")).args(args).output().expect("lockstep runs")
+}
+
+#[test]
+fn a_run_that_checks_nothing_is_not_green() {
+    let empty = std::env::temp_dir().join(format!("lockstep-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = lockstep_cmd(&["wast", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no .wast scripts there"), "{out:?}");
+    // A script whose only module the reference skips checks nothing.
+    let simd = empty.join("simd.wast");
+    std::fs::write(&simd, "(module (func (result v128) (v128.const i64x2 0 0)))\n").unwrap();
+    let out = lockstep_cmd(&["wast", simd.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&empty);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("nothing was checked"), "{stdout}");
+}
+
+#[test]
+fn an_unwritable_json_path_fails_before_the_run() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts");
+    let out = lockstep_cmd(&["wast", "--json", "/nonexistent/dir/report.json", dir]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "no script ran: {}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn a_closed_output_pipe_ends_the_run_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["wast", "--engines", "model", "spec:wasm-v2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("lockstep runs");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader is gone (as with `| head -1`): no panic, no backtrace.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}
