@@ -388,6 +388,10 @@ struct Runner<'a> {
     directive: String,
     /// This step's differences, per engine.
     diffs: Vec<Vec<Diff>>,
+    /// Per engine, the objects whose state differed after the last step, as
+    /// they differed: a difference that a step leaves exactly as it was is
+    /// not reported again (it was, at the step that made it).
+    standing: Vec<HashMap<String, Diff>>,
     /// The engines compared at this step (decided before it runs).
     comparing: Vec<bool>,
 }
@@ -408,6 +412,7 @@ impl<'a> Runner<'a> {
             line: 0,
             directive: String::new(),
             diffs: vec![Vec::new(); n],
+            standing: vec![HashMap::new(); n],
             comparing: vec![false; n],
         }
     }
@@ -966,7 +971,14 @@ impl<'a> Runner<'a> {
         for e in 1..self.engines.len() {
             let (Some(obs), Some(c)) = (&observations[e], &calls[e]) else { continue };
             self.diffs[e].extend(compare::host_calls(ref_calls, c, &name, &floats));
-            self.diffs[e].extend(compare::observations(reference, obs, &name, &floats));
+            let now = compare::observations(reference, obs, &name, &floats);
+            let before = std::mem::take(&mut self.standing[e]);
+            for d in now {
+                if before.get(&d.signature) != Some(&d) {
+                    self.diffs[e].push(d.clone());
+                }
+                self.standing[e].insert(d.signature.clone(), d);
+            }
         }
         self.report.time.compare += comparing.elapsed().as_secs_f64();
     }
