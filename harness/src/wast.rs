@@ -1121,7 +1121,9 @@ pub fn directive_text(text: &str, offset: usize) -> String {
 
 /// How many directives a script has (every one is one check).
 pub fn count_directives(text: &str) -> Result<usize, String> {
-    let buf = ParseBuffer::new(text).map_err(|e| e.to_string())?;
+    let mut lexer = wast::lexer::Lexer::new(text);
+    lexer.allow_confusing_unicode(true);
+    let buf = ParseBuffer::new_with_lexer(lexer).map_err(|e| e.to_string())?;
     let wast: Wast<'_> = parser::parse(&buf).map_err(|e| e.to_string())?;
     Ok(wast.directives.len())
 }
