@@ -310,8 +310,15 @@ fn fuzz(
 fn trace(script: &str) -> Result<bool, String> {
     let found = scripts::resolve(script)?;
     let [s] = &found[..] else { return Err(format!("{script} is not one script")) };
-    print!("{}", lockstep::trace::trace_script(&s.name, &s.text));
-    Ok(true)
+    // A script that does not parse, or has nothing to run, is an error.
+    match lockstep::wast::count_directives(&s.text) {
+        Err(e) => return Err(format!("{}: cannot parse: {e}", s.name)),
+        Ok(0) => return Err(format!("{}: no directives to trace", s.name)),
+        Ok(_) => {}
+    }
+    let (text, report) = lockstep::trace::trace_report(&s.name, &s.text);
+    print!("{text}");
+    Ok(report.failed.is_empty())
 }
 
 fn run_bench(reps: usize, only: Option<&str>) -> Result<bool, String> {

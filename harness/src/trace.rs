@@ -24,9 +24,9 @@ impl Traced {
     }
 
     fn flush(&mut self, what: &str, outcome: &Outcome) {
-        let steps = self.inner.take_trace();
+        let (steps, dropped) = self.inner.take_trace();
         let mut out = self.out.borrow_mut();
-        let _ = writeln!(out, "  {what}: {} steps, {outcome}", steps.len());
+        let _ = writeln!(out, "  {what}: {} steps, {outcome}", steps.len() as u64 + dropped);
         for s in steps {
             let place = match s.func {
                 Some(f) => self.inner.label(f).to_string(),
@@ -42,11 +42,23 @@ impl Traced {
                 operands.join(" ")
             );
         }
+        if dropped > 0 {
+            let _ = writeln!(
+                out,
+                "  … and {dropped} more steps, not shown (a trace keeps the first {} of an operation)",
+                model::exec::Trace::DEFAULT_LIMIT
+            );
+        }
     }
 }
 
 /// Traces the script `text`: each directive's source line, then the steps.
 pub fn trace_script(name: &str, text: &str) -> String {
+    trace_report(name, text).0
+}
+
+/// [`trace_script`], with the script's report (its checks on the model).
+pub fn trace_report(name: &str, text: &str) -> (String, crate::wast::ScriptReport) {
     let out = Rc::new(RefCell::new(String::new()));
     let engine = Box::new(Traced::new(out.clone()));
     let mut last = None;
@@ -56,6 +68,9 @@ pub fn trace_script(name: &str, text: &str) -> String {
         let _ = writeln!(out.borrow_mut(), "\n;; line {line}: {source}");
     });
     let mut text = out.borrow().clone();
+    for note in &report.failed {
+        let _ = writeln!(text, ";; failed {note}");
+    }
     let _ = writeln!(
         text,
         "\n;; {}: {} passed, {} failed, {} skipped",
@@ -65,7 +80,7 @@ pub fn trace_script(name: &str, text: &str) -> String {
         report.skipped.len()
     );
     let _ = last;
-    text
+    (text, report)
 }
 
 fn short(v: &Val) -> String {

@@ -125,7 +125,7 @@ struct Recorder {
 
 impl Recorder {
     fn take_run(&mut self, outcome: &Outcome) {
-        let steps = self.model.borrow_mut().take_trace();
+        let (steps, _) = self.model.borrow_mut().take_trace();
         let failed = !matches!(outcome, Outcome::Values(_));
         self.log.borrow_mut().runs.push(Run { steps, failed });
     }

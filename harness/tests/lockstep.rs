@@ -190,3 +190,25 @@ fn a_closed_output_pipe_ends_the_run_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(101), "{stderr}");
 }
+
+#[test]
+fn trace_rejects_what_it_cannot_run() {
+    let dir = std::env::temp_dir().join(format!("lockstep-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    // A syntax error and an empty script: errors (exit 2) with a message.
+    for (name, text) in [("syntax.wast", "(module (func (i32.const)"), ("empty.wast", "")] {
+        let out = lockstep_cmd(&["trace", &write(name, text)]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
+        assert!(!out.stderr.is_empty(), "{name}: a message");
+    }
+    // A malformed binary module: the model's failed check, exit 1.
+    let out = lockstep_cmd(&["trace", &write("malformed.wast", "(module binary \"\\00asm\\02\")")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(";; failed line 1"), "{out:?}");
+}

@@ -112,6 +112,19 @@ fn hundred_thousand_deep_recursion_returns_when_the_policy_allows_it() {
 }
 
 #[test]
+fn a_trace_keeps_at_most_its_limit_and_counts_the_rest() {
+    let mut store = embed::store_init();
+    store.policy.max_steps = 10_000;
+    store.trace = Some(model::exec::Trace::new(1_000));
+    let inst = instantiate(&mut store, r#"(module (func (export "spin") (loop (br 0))))"#, &[]);
+    let f = func(&store, inst, "spin");
+    assert_eq!(embed::func_invoke(&mut store, f, &[]), Err(Error::Exhaustion(ExhaustionKind::Steps)));
+    let trace = store.trace.as_ref().unwrap();
+    assert_eq!(trace.steps.len(), 1_000);
+    assert!(trace.dropped >= 9_000 - 1_000, "{}", trace.dropped);
+}
+
+#[test]
 fn an_infinite_loop_ends_in_step_exhaustion() {
     let mut store = embed::store_init();
     store.policy.max_steps = 10_000;

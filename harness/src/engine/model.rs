@@ -102,12 +102,16 @@ impl ModelEngine {
 
     /// Starts recording every step ([`model::exec::TraceStep`]).
     pub fn start_trace(&mut self) {
-        self.store.trace = Some(Vec::new());
+        self.store.trace = Some(model::exec::Trace::new(model::exec::Trace::DEFAULT_LIMIT));
     }
 
-    /// The steps recorded since the last call.
-    pub fn take_trace(&mut self) -> Vec<model::exec::TraceStep> {
-        self.store.trace.as_mut().map(std::mem::take).unwrap_or_default()
+    /// The steps recorded since the last call, and how many more ran past
+    /// the trace's limit and were only counted.
+    pub fn take_trace(&mut self) -> (Vec<model::exec::TraceStep>, u64) {
+        match self.store.trace.as_mut() {
+            Some(t) => (std::mem::take(&mut t.steps), std::mem::take(&mut t.dropped)),
+            None => (vec![], 0),
+        }
     }
 
     /// A function's label.

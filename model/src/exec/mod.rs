@@ -27,9 +27,34 @@ pub struct TraceStep {
     pub operands: Vec<Value>,
 }
 
+/// The steps recorded for a trace, at most `limit` of them: a step past it
+/// is only counted in `dropped`, so that tracing a loop that runs until the
+/// step budget ends cannot take all the host's memory.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub steps: Vec<TraceStep>,
+    pub limit: usize,
+    pub dropped: u64,
+}
+
+impl Trace {
+    /// The steps a trace keeps by default before it only counts them.
+    pub const DEFAULT_LIMIT: usize = 1_000_000;
+
+    pub fn new(limit: usize) -> Trace {
+        Trace { steps: Vec::new(), limit, dropped: 0 }
+    }
+}
+
 fn record(store: &mut Store, t: &Thread) {
     let depth = store.depth + t.frames.len();
-    if let (Some(trace), Some(frame)) = (&mut store.trace, t.frames.last()) {
+    if let Some(trace) = &mut store.trace
+        && trace.steps.len() >= trace.limit
+    {
+        trace.dropped += 1;
+        return;
+    }
+    if let (Some(Trace { steps: trace, .. }), Some(frame)) = (&mut store.trace, t.frames.last()) {
         // The frame's operands start where its body's label was entered.
         let base = t.labels.get(frame.labels as usize).map_or(frame.locals, |l| l.height) as usize;
         let n = t.stack.len().saturating_sub(base).min(3);

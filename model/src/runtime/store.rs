@@ -81,7 +81,7 @@ pub struct Store {
     pub policy_refusals: u64,
     /// When `Some`, every step of [`crate::exec::run`] is recorded here
     /// (for traces; costs one branch per step when `None`).
-    pub trace: Option<Vec<crate::exec::TraceStep>>,
+    pub trace: Option<crate::exec::Trace>,
     /// When set, [`crate::exec::run`] checks the store's invariants and the
     /// typing of the configuration (preservation, progress) at every step
     /// ([`crate::exec::invariants`], [`crate::exec::typing`]), for property tests.
