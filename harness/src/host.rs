@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use crate::engine::{FuncLabel, HostCall, InstNum, Observation, Outcome, Poison, Val};
+use crate::engine::{FuncLabel, HostCall, InstNum, Observation, Outcome, Val};
 
 /// The host module's name.
 pub const MODULE: &str = "lockstep";
@@ -71,18 +71,16 @@ pub trait LinkHost {
 
 /// A `lockstep` host call as every engine makes one: run it, and describe it
 /// for the comparison with the observation taken at its entry. The result is
-/// the i32 to return, or the poison that must end the caller's run.
+/// the i32 to return, or the outcome that must end the caller's run: a
+/// poison, or an engine error with no class met while instantiating (which
+/// the caller's run then ends in, so that it is compared, not lost).
 pub fn call_recorded<H: LinkHost>(
     h: &mut H,
     name: &str,
     args: Vec<Val>,
     observation: Observation,
-) -> (HostCall, Result<i32, Poison>) {
-    let result = match call(h, name, &args) {
-        Ok(r) => Ok(r),
-        Err(Outcome::Poisoned(p)) => Err(p),
-        Err(other) => panic!("host calls end in a value or a poison, not {other:?}"),
-    };
+) -> (HostCall, Result<i32, Outcome>) {
+    let result = call(h, name, &args);
     let results = match result {
         Ok(r) => vec![Val::I32(r as u32)],
         Err(_) => vec![],

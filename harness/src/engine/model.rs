@@ -39,9 +39,10 @@ struct Book {
     lockstep: Vec<(String, FuncAddr)>,
     link: LinkState,
     calls: Vec<HostCall>,
-    /// A poison raised inside a host call (a dlopen that ran out of
-    /// something), to report once the caller's run has unwound.
-    poison: Option<Poison>,
+    /// A poison (a dlopen that ran out of something) or an unclassified
+    /// error raised inside a host call, to report as the run's outcome once
+    /// the caller's run has unwound.
+    stop: Option<Outcome>,
 }
 
 impl Default for ModelEngine {
@@ -140,10 +141,10 @@ fn lockstep_call(
     book.borrow_mut().calls.push(record);
     match result {
         Ok(r) => Ok(vec![Value::I32(r as u32)]),
-        // A poison inside: end the caller's run, and report that poison
+        // A poison inside: end the caller's run, and report that outcome
         // (not the step budget this unwinds with) once it has ended.
         Err(p) => {
-            book.borrow_mut().poison = Some(p);
+            book.borrow_mut().stop = Some(p);
             Err(Error::Exhaustion(ExhaustionKind::Steps))
         }
     }
@@ -239,7 +240,7 @@ fn instantiate(
     };
     let refusals = store.policy_refusals;
     let result = embed::module_instantiate(store, module, imports);
-    let inner = book.borrow_mut().poison.take();
+    let inner = book.borrow_mut().stop.take();
     if store.modules.len() == before {
         // A link error: nothing ran, so no other instance was numbered since.
         book.borrow_mut().instances.pop();
@@ -285,9 +286,9 @@ fn origin(store: &Store, b: &Book, kind: Kind, addr: u32) -> Origin {
 
 /// The one place where the model's errors become outcomes. `inner` is a
 /// poison raised inside a host call of the run, which ended it.
-fn outcome(store: &Store, refusals_before: u64, inner: Option<Poison>, r: Result<Vec<Val>, Error>) -> Outcome {
-    if let Some(p) = inner {
-        return Outcome::Poisoned(p);
+fn outcome(store: &Store, refusals_before: u64, inner: Option<Outcome>, r: Result<Vec<Val>, Error>) -> Outcome {
+    if let Some(o) = inner {
+        return o;
     }
     if store.policy_refusals != refusals_before {
         return Outcome::Poisoned(Poison::Limit("the model's growth policy refused a grow".into()));
@@ -391,7 +392,7 @@ impl Engine for ModelEngine {
         };
         let refusals = self.store.policy_refusals;
         let result = embed::func_invoke(&mut self.store, f, &args);
-        let inner = self.book.borrow_mut().poison.take();
+        let inner = self.book.borrow_mut().stop.take();
         let b = self.book.borrow();
         let result = result.map(|vals| vals.iter().map(|v| to_val(&self.store, &b, v)).collect());
         outcome(&self.store, refusals, inner, result)

@@ -54,8 +54,9 @@ struct Data {
     /// Host objects: `(module, name)` → value, with its provenance.
     host: Vec<(String, String, Extern, Provenance)>,
     limiter: Growth,
-    /// A poison raised inside a host call, to report once the call unwinds.
-    poison: Option<Poison>,
+    /// A poison (or an unclassified error) raised inside a host call, to
+    /// report as the run's outcome once the call unwinds.
+    stop: Option<Outcome>,
 }
 
 /// The shared growth limits ([`Growth`]) as wasmi's limiter.
@@ -110,7 +111,7 @@ impl WasmiEngine {
             funcs: HashMap::new(),
             host: Vec::new(),
             limiter: Growth::new(limits),
-            poison: None,
+            stop: None,
         };
         let mut store = Store::new(&engine, data);
         store.limiter(|d| &mut d.limiter);
@@ -172,8 +173,8 @@ impl WasmiEngine {
                             results[0] = WVal::I32(r);
                             Ok(())
                         }
-                        Err(p) => {
-                            caller.data_mut().poison = Some(p);
+                        Err(o) => {
+                            caller.data_mut().stop = Some(o);
                             Err(wasmi::Error::new("lockstep: poisoned inside a host call"))
                         }
                     }
@@ -369,8 +370,8 @@ fn set_fuel(store: &mut impl AsContextMut<Data = Data>) {
 fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: &wasmi::Error) -> Outcome {
     let mut ctx = store.as_context_mut();
     let data = ctx.data_mut();
-    if let Some(p) = data.poison.take() {
-        return Outcome::Poisoned(p);
+    if let Some(o) = data.stop.take() {
+        return o;
     }
     if data.limiter.refusals != refusals_before {
         return Outcome::Poisoned(data.limiter.poison());

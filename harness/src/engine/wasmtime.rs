@@ -55,8 +55,9 @@ struct Data {
     /// Host function labels, by position (a probed host function reports -1 - position).
     host_labels: Vec<FuncLabel>,
     limiter: Growth,
-    /// A poison raised inside a host call, to report once the call unwinds.
-    poison: Option<Poison>,
+    /// A poison (or an unclassified error) raised inside a host call, to
+    /// report as the run's outcome once the call unwinds.
+    stop: Option<Outcome>,
 }
 
 /// The shared growth limits ([`Growth`]) as wasmtime's limiter.
@@ -176,7 +177,7 @@ impl WasmtimeEngine {
             host: Vec::new(),
             host_labels: Vec::new(),
             limiter: Growth::new(limits),
-            poison: None,
+            stop: None,
         };
         let mut store = Store::new(engine, data);
         store.limiter(|d| &mut d.limiter);
@@ -255,8 +256,8 @@ impl WasmtimeEngine {
                             results[0] = WVal::I32(r);
                             Ok(())
                         }
-                        Err(p) => {
-                            caller.data_mut().poison = Some(p);
+                        Err(o) => {
+                            caller.data_mut().stop = Some(o);
                             Err(wasmtime::Error::msg("lockstep: poisoned inside a host call"))
                         }
                     }
@@ -358,8 +359,8 @@ fn set_fuel(store: &mut impl AsContextMut<Data = Data>) {
 fn outcome(store: &mut impl AsContextMut<Data = Data>, refusals_before: u64, e: &wasmtime::Error) -> Outcome {
     let mut ctx = store.as_context_mut();
     let data = ctx.data_mut();
-    if let Some(p) = data.poison.take() {
-        return Outcome::Poisoned(p);
+    if let Some(o) = data.stop.take() {
+        return o;
     }
     if data.limiter.refusals != refusals_before {
         return Outcome::Poisoned(data.limiter.poison());
