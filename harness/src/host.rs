@@ -80,18 +80,25 @@ pub fn call_recorded<H: LinkHost>(
     args: Vec<Val>,
     observation: Observation,
 ) -> (HostCall, Result<i32, Outcome>) {
-    let result = call(h, name, &args);
+    let (result, why) = match call(h, name, &args) {
+        Ok(Ok(r)) => (Ok(r), None),
+        Ok(Err(why)) => (Ok(-1), Some(why)),
+        Err(stop) => (Err(stop), None),
+    };
     let results = match result {
         Ok(r) => vec![Val::I32(r as u32)],
         Err(_) => vec![],
     };
-    (HostCall { func: format!("{MODULE}.{name}"), args, results, observation }, result)
+    (HostCall { func: format!("{MODULE}.{name}"), args, results, observation, why }, result)
 }
 
-/// Runs host function `name` with `args`. `Err` carries a poison that must
-/// end the caller's run (the model or engine ran out of something while
-/// instantiating).
-pub fn call<H: LinkHost>(h: &mut H, name: &str, args: &[Val]) -> Result<i32, Outcome> {
+/// What a host function answers: its value, or -1 and why.
+pub type Answer = Result<i32, String>;
+
+/// Runs host function `name` with `args`. `Err` carries the outcome that
+/// must end the caller's run (the model or engine ran out of something, or
+/// failed with no class, while instantiating).
+pub fn call<H: LinkHost>(h: &mut H, name: &str, args: &[Val]) -> Result<Answer, Outcome> {
     let arg = |i: usize| match args.get(i) {
         Some(Val::I32(x)) => *x,
         other => panic!("lockstep.{name}: argument {i} is {other:?}, not i32 (the signature is checked at link time)"),
@@ -104,27 +111,44 @@ pub fn call<H: LinkHost>(h: &mut H, name: &str, args: &[Val]) -> Result<i32, Out
     }
 }
 
-fn read_name<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Option<String> {
-    String::from_utf8(h.caller_memory(ptr, len)?).ok()
+/// The name at `[ptr, ptr + len)` of the caller's memory, or why not.
+fn read_name<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<String, String> {
+    let bytes = h.caller_memory(ptr, len).ok_or_else(|| {
+        format!("no name at [{ptr}, {ptr}+{len}): the caller exports no memory `memory` that holds it")
+    })?;
+    String::from_utf8(bytes).map_err(|_| format!("the name at [{ptr}, {ptr}+{len}) is not UTF-8"))
 }
 
-fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<i32, Outcome> {
-    let Some(name) = read_name(h, ptr, len) else { return Ok(-1) };
-    let Some(wanted) = h.definition_imports(&name) else { return Ok(-1) };
+fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<Answer, Outcome> {
+    let name = match read_name(h, ptr, len) {
+        Ok(name) => name,
+        Err(why) => return Ok(Err(why)),
+    };
+    let Some(wanted) = h.definition_imports(&name) else {
+        return Ok(Err(format!("no module definition named \"{name}\" before this step of the script")));
+    };
     let mut imports = Vec::with_capacity(wanted.len());
     for (module, field) in &wanted {
         let found = if module == MODULE { h.host_func(field) } else { h.caller_export(field) };
         match found {
             Some(e) => imports.push(e),
-            None => return Ok(-1),
+            None if module == MODULE => {
+                return Ok(Err(format!("\"{name}\" imports {module}.{field}, which is no host function")));
+            }
+            None => {
+                return Ok(Err(format!("\"{name}\" imports {module}.{field}: the caller exports no \"{field}\"")));
+            }
         }
     }
     match h.instantiate_definition(&name, &imports) {
-        (Some(instance), Outcome::Values(_)) => Ok(h.with_link_state(|s| {
+        (Some(instance), Outcome::Values(_)) => Ok(Ok(h.with_link_state(|s| {
             s.handles.push(Some(instance));
             s.handles.len() as i32 - 1
-        })),
-        (_, Outcome::Trap(_) | Outcome::Link) => Ok(-1),
+        }))),
+        (_, Outcome::Trap(k)) => Ok(Err(format!("instantiating \"{name}\" trapped: {}", k.message()))),
+        (_, Outcome::Link) => {
+            Ok(Err(format!("\"{name}\" does not link: an import does not match the caller's export")))
+        }
         // A poison, or an engine error with no class, ends the step as it is.
         (_, stop @ (Outcome::Poisoned(_) | Outcome::Unclassified(_))) => Err(stop),
         (None, Outcome::Values(_)) => panic!("an instantiation returned values but no instance"),
@@ -132,32 +156,38 @@ fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<i32, Outcome> {
 }
 
 // ANCHOR: dlsym
-fn dlsym<H: LinkHost>(h: &mut H, handle: u32, ptr: u32, len: u32) -> i32 {
-    let Some(Some(instance)) = h.with_link_state(|s| s.handles.get(handle as usize).copied()) else { return -1 };
-    let Some(name) = read_name(h, ptr, len) else { return -1 };
-    let Some((func, label)) = h.export_func(instance, &name) else { return -1 };
-    let Some(table) = h.caller_export("table") else { return -1 };
+fn dlsym<H: LinkHost>(h: &mut H, handle: u32, ptr: u32, len: u32) -> Answer {
+    let Some(Some(instance)) = h.with_link_state(|s| s.handles.get(handle as usize).copied()) else {
+        return Err(format!("handle {handle} is not open"));
+    };
+    let name = read_name(h, ptr, len)?;
+    let Some((func, label)) = h.export_func(instance, &name) else {
+        return Err(format!("handle {handle} exports no function \"{name}\""));
+    };
+    let Some(table) = h.caller_export("table") else {
+        return Err("the caller exports no table `table` to put the function in".into());
+    };
     if let Some(slot) = h.with_link_state(|s| s.slots.get(&label).copied())
         && h.table_slot(&table, slot) == Some(Some(label.clone()))
     {
-        return slot as i32;
+        return Ok(slot as i32);
     }
     match h.table_grow(&table, &func) {
         Some(slot) => {
             h.with_link_state(|s| s.slots.insert(label, slot));
-            slot as i32
+            Ok(slot as i32)
         }
-        None => -1,
+        None => Err("the caller's table `table` did not grow (its maximum, or its element type)".into()),
     }
 }
 // ANCHOR_END: dlsym
 
-fn dlclose<H: LinkHost>(h: &mut H, handle: u32) -> i32 {
+fn dlclose<H: LinkHost>(h: &mut H, handle: u32) -> Answer {
     h.with_link_state(|s| match s.handles.get_mut(handle as usize) {
         Some(open @ Some(_)) => {
             *open = None;
-            0
+            Ok(0)
         }
-        _ => -1,
+        _ => Err(format!("handle {handle} is not open")),
     })
 }

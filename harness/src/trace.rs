@@ -131,6 +131,15 @@ impl Engine for Traced {
     }
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {
-        self.inner.take_host_calls()
+        // Each host call the step made, with its answer and why it was -1.
+        let calls = self.inner.take_host_calls();
+        let mut out = self.out.borrow_mut();
+        for c in &calls {
+            let args: Vec<String> = c.args.iter().map(short).collect();
+            let results: Vec<String> = c.results.iter().map(short).collect();
+            let why = c.why.as_ref().map_or(String::new(), |w| format!(" ;; {w}"));
+            let _ = writeln!(out, "  host call {}({}) = {}{why}", c.func, args.join(" "), results.join(" "));
+        }
+        calls
     }
 }

@@ -212,3 +212,14 @@ fn trace_rejects_what_it_cannot_run() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains(";; failed line 1"), "{out:?}");
 }
+
+#[test]
+fn trace_says_why_a_host_call_answered_minus_one() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/scenarios/dlsym-missing-export.wast");
+    let out = lockstep_cmd(&["trace", script]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("= -1 ;; handle 0 exports no function \"nope\""), "{stdout}");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/scenarios/dlopen-unknown-name.wast");
+    let stdout = String::from_utf8_lossy(&lockstep_cmd(&["trace", script]).stdout).into_owned();
+    assert!(stdout.contains("= -1 ;; no module definition named \"nosuch\""), "{stdout}");
+}

@@ -116,6 +116,9 @@ pub struct HostCall {
     pub args: Vec<Val>,
     pub results: Vec<Val>,
     pub observation: Observation,
+    /// Why it answered -1, for a person (`no module definition named
+    /// "libx"`); not compared: the results are.
+    pub why: Option<String>,
 }
 
 /// Why a module was not compiled.
