@@ -522,24 +522,7 @@ impl<'a> Runner<'a> {
                         self.set_current(name, Err(format!("its module did not compile at line {}", self.line)));
                         return Fail(format!("module: {why}"), vec![]);
                     }
-                    Ok(c) => {
-                        let i = self.instantiate(&c);
-                        let check = self.expect(&i.outcomes, |_, o| match o {
-                            Outcome::Values(_) => None,
-                            other => Some(format!("module failed to instantiate: {other}")),
-                        });
-                        if let Fail(..) = check {
-                            let inst = match i.nums[0] {
-                                Some(_) if matches!(i.outcomes[0], Some(Outcome::Values(_))) => {
-                                    Ok(Rc::new(Inst { nums: i.nums, exports: c.exports }))
-                                }
-                                _ => Err(format!("its module failed to instantiate at line {}", self.line)),
-                            };
-                            self.set_current(name, inst);
-                            return check;
-                        }
-                        Ok(Rc::new(Inst { nums: i.nums, exports: c.exports }))
-                    }
+                    Ok(c) => return self.instantiate_as_current(name, &c, "module failed to instantiate"),
                 };
                 self.set_current(name, inst)
             }
@@ -571,19 +554,7 @@ impl<'a> Runner<'a> {
                 let inst = match def {
                     None => return Fail("module instance of an unknown definition".into(), vec![]),
                     Some(Err(why)) => Err(why),
-                    Some(Ok(c)) => {
-                        let i = self.instantiate(&c);
-                        let check = self.expect(&i.outcomes, |_, o| match o {
-                            Outcome::Values(_) => None,
-                            other => Some(format!("module instance failed: {other}")),
-                        });
-                        if let Fail(..) = check {
-                            let why = format!("its instance failed at line {}", self.line);
-                            self.set_current(instance, Err(why));
-                            return check;
-                        }
-                        Ok(Rc::new(Inst { nums: i.nums, exports: c.exports }))
-                    }
+                    Some(Ok(c)) => return self.instantiate_as_current(instance, &c, "module instance failed"),
                 };
                 self.set_current(instance, inst)
             }
@@ -667,6 +638,25 @@ impl<'a> Runner<'a> {
             WastDirective::AssertSuspension { .. } => Skip("stack switching is not in Wasm 2.0".into()),
             WastDirective::Thread(_) | WastDirective::Wait { .. } => Skip("threads are not modelled".into()),
         }
+    }
+
+    /// Instantiates `c` in every engine and makes it the current (and, if
+    /// named, a named) instance: the check is that every engine instantiates
+    /// it. The instance stands for later steps if the reference made it, so
+    /// that one engine's failure changes nothing the others run.
+    fn instantiate_as_current(&mut self, name: Option<Id<'_>>, c: &Compiled, failed: &str) -> Check {
+        let i = self.instantiate(c);
+        let check = self.expect(&i.outcomes, |_, o| match o {
+            Outcome::Values(_) => None,
+            other => Some(format!("{failed}: {other}")),
+        });
+        let inst = if i.nums[0].is_some() && matches!(i.outcomes[0], Some(Outcome::Values(_))) {
+            Ok(Rc::new(Inst { nums: i.nums, exports: c.exports.clone() }))
+        } else {
+            Err(format!("its instantiation failed at line {}", self.line))
+        };
+        let set = self.set_current(name, inst);
+        if let Fail(..) = check { check } else { set }
     }
 
     /// A check over every engine's outcome (none where it did not run):
