@@ -244,6 +244,15 @@ struct Gen<'c, 'a, 'b> {
     last_dlsym: Option<(u32, usize)>,
 }
 
+/// Where a step found a side that writes a global (`Gen::writer`).
+enum Writer {
+    Found(InstId),
+    /// A new side was added, and its instantiation failed.
+    Failed,
+    /// No side writes it, and no side may be added.
+    None,
+}
+
 /// A step whose text is written at the end, when every definition knows
 /// which of its exports the scenario calls.
 struct Pending {
@@ -1215,22 +1224,35 @@ impl Gen<'_, '_, '_> {
         Ok(())
     }
 
+    /// A named side that exports `op`; else a new plain side (with `equip`
+    /// applied) that the script instantiates; else none, when no side may be added.
+    fn writer(&mut self, op: &str, equip: impl FnOnce(&mut Self, &mut SideDef) -> Result<()>) -> Result<Writer> {
+        let writers: Vec<InstId> =
+            self.named.iter().copied().filter(|i| self.side_of(*i).is_some_and(|d| d.exports_op(op))).collect();
+        if !writers.is_empty() {
+            return Ok(Writer::Found(*self.u.choose(&writers)?));
+        }
+        if !self.can_add_side() {
+            return Ok(Writer::None);
+        }
+        let mut def = self.plain_side()?;
+        equip(self, &mut def)?;
+        let d = self.add_side(def);
+        Ok(match self.script_instantiates(d)? {
+            Instantiated::Ok(inst) => Writer::Found(inst),
+            _ => Writer::Failed,
+        })
+    }
+
     /// A side writes main's mutable global `gm0`; main reads the value.
     fn global_write(&mut self) -> Result<()> {
-        let writers: Vec<InstId> =
-            self.named.iter().copied().filter(|i| self.side_of(*i).is_some_and(|d| d.exports_op("set_gm0"))).collect();
-        let inst = if !writers.is_empty() {
-            *self.u.choose(&writers)?
-        } else if self.can_add_side() {
-            let mut def = self.plain_side()?;
+        let inst = match self.writer("set_gm0", |_, def| {
             def.imports_gm0 = true;
-            let d = self.add_side(def);
-            match self.script_instantiates(d)? {
-                Instantiated::Ok(inst) => inst,
-                _ => return Ok(()),
-            }
-        } else {
-            return self.side_call();
+            Ok(())
+        })? {
+            Writer::Found(inst) => inst,
+            Writer::Failed => return Ok(()),
+            Writer::None => return self.side_call(),
         };
         let v = self.u.int_in_range(-50..=5000)?;
         self.events.mutable_global_write += 1;
@@ -1248,22 +1270,15 @@ impl Gen<'_, '_, '_> {
         if !self.cfg.floats {
             return self.global_write();
         }
-        let writers: Vec<InstId> =
-            self.named.iter().copied().filter(|i| self.side_of(*i).is_some_and(|d| d.exports_op("set_gf"))).collect();
-        let inst = if !writers.is_empty() {
-            *self.u.choose(&writers)?
-        } else if self.can_add_side() {
-            let mut def = self.plain_side()?;
+        let inst = match self.writer("set_gf", |g, def| {
             if def.fglobals.is_none() {
-                def.fglobals = Some(gen_puts(self.u)?);
+                def.fglobals = Some(gen_puts(g.u)?);
             }
-            let d = self.add_side(def);
-            match self.script_instantiates(d)? {
-                Instantiated::Ok(inst) => inst,
-                _ => return Ok(()),
-            }
-        } else {
-            return self.side_call();
+            Ok(())
+        })? {
+            Writer::Found(inst) => inst,
+            Writer::Failed => return Ok(()),
+            Writer::None => return self.side_call(),
         };
         let ty = *self.u.choose(&FTy::ALL)?;
         let g = &float::global(ty, true)[1..];
