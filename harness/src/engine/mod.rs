@@ -153,6 +153,23 @@ pub enum ImportRef {
 /// The engines this build has, by name; the first is the reference.
 pub const ALL: &[&str] = &["model", "wasmi", "wasmtime", "wasmtime-quick", "wasmtime-winch"];
 
+/// The version of the engine a name runs, as this build links it (from
+/// `Cargo.lock`, by `build.rs`; a `[patch]`ed build shows its source):
+/// `model` is this crate's version.
+pub fn version(name: &str) -> Option<&'static str> {
+    match name {
+        "model" => Some(env!("CARGO_PKG_VERSION")),
+        "wasmi" => Some(env!("LOCKSTEP_VERSION_WASMI")),
+        n if n.starts_with("wasmtime") => Some(env!("LOCKSTEP_VERSION_WASMTIME")),
+        _ => None,
+    }
+}
+
+/// `name VERSION` for each engine, for reports: `wasmi 2.0.0`.
+pub fn versions(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| format!("{n} {}", version(n).unwrap_or("(no version)"))).collect()
+}
+
 // ANCHOR: make
 /// A fresh engine by name.
 pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>, String> {
