@@ -7,6 +7,18 @@
 //! folder as `.wast` + `.json` the moment they are found, so a campaign
 //! killed mid-run loses nothing it had found.
 //!
+//! A campaign is bounded by a number of cases ([`Options::cases`]: the same
+//! cases every time, what a CI gates on), by time, or both. Case numbers are
+//! global: each job takes the next number from one counter, and case `n` of
+//! seed `s` is [`case`]`(generator, s, n)` whatever the number of jobs, so
+//! `lockstep fuzz --seed S --case N` prints it again.
+//!
+//! The output folder is shared by campaigns: a finding's files are named by
+//! its content ([`content`]), so a finding already there is not written
+//! again and another one never replaces it. `summary.json` and
+//! `summary.txt` ([`Summary`]) describe the latest campaign into the folder,
+//! rewritten as it runs.
+//!
 //! Past one machine, run the libFuzzer targets in `fuzz/` with `-fork`
 //! (see `fuzz/README.md`); this command is the stable-Rust campaign.
 
@@ -14,17 +26,19 @@ use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use arbitrary::Unstructured;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::r#gen::{self, Events};
 use crate::report::{Known, blank_numbers};
 use crate::shrink;
-use crate::wast::{Divergence, ScriptReport, Timing};
+use crate::wast::{Divergence, Note, ScriptReport, Timing};
 use crate::worker::{self, Isolation};
 
 /// Failed tries in a row before `wasm-shrink` deems a module minimal: each
@@ -35,6 +49,13 @@ const SHRINK_ATTEMPTS: u32 = 100;
 /// has): a bound on the time a finding holds up its job, by count.
 const MINIMISE_RUNS: usize = 400;
 
+/// How often `summary.json` is rewritten while a campaign runs (also
+/// whenever a finding is saved, and at the end).
+const SUMMARY_EVERY: Duration = Duration::from_secs(5);
+
+/// This build's version, recorded in findings and summaries.
+const LOCKSTEP_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// Which generator makes the cases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Generator {
@@ -42,16 +63,42 @@ pub enum Generator {
     Scenario,
     /// wasm-smith main/side pairs ([`gen::smith_pair`](crate::r#gen::smith_pair)).
     Pair,
-    /// Alternating, case by case.
+    /// Alternating, case by case: odd cases are pairs, even ones scenarios.
     Both,
+}
+
+impl Generator {
+    pub const ALL: [Generator; 3] = [Generator::Scenario, Generator::Pair, Generator::Both];
+
+    /// The name `--generator` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Generator::Scenario => "scenario",
+            Generator::Pair => "pair",
+            Generator::Both => "both",
+        }
+    }
+
+    /// The generator named `name` ([`Generator::name`]).
+    pub fn from_name(name: &str) -> Result<Generator, String> {
+        Generator::ALL.into_iter().find(|g| g.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Generator::ALL.iter().map(|g| g.name()).collect();
+            format!("no generator {name} ({})", names.join(", "))
+        })
+    }
 }
 
 /// A campaign's settings.
 #[derive(Clone, Debug)]
 pub struct Options {
-    pub seconds: u64,
+    /// Stop starting cases after this many seconds; `None`: no time bound.
+    pub seconds: Option<u64>,
+    /// Run cases `0..N` (each exactly once, whatever `jobs`); `None`: no
+    /// case bound. With neither bound, the campaign runs until killed.
+    pub cases: Option<u64>,
     pub seed: u64,
     pub jobs: usize,
+    /// The output folder: findings, `summary.json`, `summary.txt`.
     pub out: PathBuf,
     pub engines: Vec<String>,
     pub generator: Generator,
@@ -65,7 +112,10 @@ pub struct Options {
 /// A campaign's running totals.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Stats {
+    /// Cases generated and run: `agree + poisoned + diverged`.
     pub cases: u64,
+    /// Case numbers from whose bytes the generator made no script (skipped).
+    pub not_generated: u64,
     pub agree: u64,
     pub poisoned: u64,
     /// Why engines stopped without diverging, by engine and named reason
@@ -75,12 +125,13 @@ pub struct Stats {
     pub diverged: u64,
     /// Diverging cases whose every divergence has a known finding's signature.
     pub known: u64,
+    /// Signatures saved (`saved.len()`).
     pub findings: u64,
     /// The findings saved, in order.
     pub saved: Vec<Saved>,
     /// Seconds spent generating cases, running them (worker side, with the
     /// phases of [`Stats::time`]), rerunning crashed or hung ones isolated,
-    /// and minimising findings.
+    /// and minimising and checking findings.
     pub generate_secs: f64,
     pub run_secs: f64,
     pub isolate_secs: f64,
@@ -93,13 +144,156 @@ pub struct Stats {
     pub events: Events,
 }
 
-/// A finding saved by a campaign: its signature, the known finding whose
-/// signature it has (if any), and its file.
+/// A finding saved by a campaign.
 #[derive(Debug, Clone, Serialize)]
 pub struct Saved {
     pub signature: String,
+    /// The known finding whose signature it has, if any (then it is not new).
     pub known: Option<String>,
-    pub file: PathBuf,
+    /// The file's name in the output folder (`finding-<hash>.wast`); the
+    /// `.json` of the same stem holds its reports.
+    pub file: String,
+    /// The case that showed it: `lockstep fuzz --seed S --case N` prints
+    /// that case's script as generated.
+    pub case: u64,
+    /// Whether the saved script is the minimised one; if not, the minimised
+    /// one did not show the signature again, and the original is saved.
+    pub minimised: bool,
+    /// Whether the saved file, rerun as saved, showed the signature (a
+    /// crash that depends on the heap may not).
+    pub reproduced: bool,
+    /// Whether the folder held this finding already (same content, from an
+    /// earlier campaign): it was not written again.
+    pub already_present: bool,
+}
+
+/// An engine and its version as this build links it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineVersion {
+    pub name: String,
+    /// `None` for engines without one (the harness's faulty test engines).
+    pub version: Option<&'static str>,
+}
+
+fn engine_versions(names: &[String]) -> Vec<EngineVersion> {
+    names.iter().map(|n| EngineVersion { name: n.clone(), version: crate::engine::version(n) }).collect()
+}
+
+/// What `summary.json` holds (and `summary.txt` shows): the campaign's
+/// settings, its progress and its totals, flattened from [`Stats`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// `running`, then `finished`, or `stopped: <why>` if the campaign
+    /// could not go on.
+    pub status: String,
+    /// The version of `lockstep` that ran it.
+    pub lockstep: &'static str,
+    pub seed: u64,
+    /// [`Generator::name`].
+    pub generator: &'static str,
+    /// The engines, the reference first.
+    pub engines: Vec<EngineVersion>,
+    /// The bounds: seconds, and cases `0..N`.
+    pub bound_seconds: Option<u64>,
+    pub bound_cases: Option<u64>,
+    pub out: PathBuf,
+    /// When the campaign started, in seconds since the Unix epoch.
+    pub started_unix_secs: u64,
+    /// Wall-clock seconds since it started.
+    pub elapsed_secs: f64,
+    /// Findings without a known finding's signature: `fuzz` exits 1 if any.
+    pub new_findings: u64,
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+impl Summary {
+    fn new(opts: &Options, stats: Stats, status: String, started: SystemTime, elapsed: Duration) -> Summary {
+        Summary {
+            status,
+            lockstep: LOCKSTEP_VERSION,
+            seed: opts.seed,
+            generator: opts.generator.name(),
+            engines: engine_versions(&opts.engines),
+            bound_seconds: opts.seconds,
+            bound_cases: opts.cases,
+            out: opts.out.clone(),
+            started_unix_secs: started.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            elapsed_secs: elapsed.as_secs_f64(),
+            new_findings: stats.saved.iter().filter(|f| f.known.is_none()).count() as u64,
+            stats,
+        }
+    }
+
+    /// The campaign for a person (`summary.txt`, and what `fuzz` prints at
+    /// its end): settings, linking events, where the time went, every
+    /// finding with its signature, and the totals.
+    pub fn text(&self) -> String {
+        use std::fmt::Write as _;
+        let s = &self.stats;
+        let mut out = String::new();
+        let bounds = match (self.bound_cases, self.bound_seconds) {
+            (Some(c), Some(t)) => format!("cases 0..{c}, at most {t} s"),
+            (Some(c), None) => format!("cases 0..{c}"),
+            (None, Some(t)) => format!("{t} s"),
+            (None, None) => "unbounded".into(),
+        };
+        let engines: Vec<String> =
+            self.engines.iter().map(|e| format!("{} {}", e.name, e.version.unwrap_or("(no version)"))).collect();
+        let _ = writeln!(
+            out,
+            "lockstep {} fuzz: seed {}, generator {}, {bounds}; engines {}",
+            self.lockstep,
+            self.seed,
+            self.generator,
+            engines.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "status: {}; started at {} (Unix seconds), ran {:.1} s",
+            self.status, self.started_unix_secs, self.elapsed_secs
+        );
+        let _ = writeln!(out, "events: {}", s.events);
+        let names: Vec<String> = self.engines.iter().map(|e| e.name.clone()).collect();
+        out += &time_table(s, &names);
+        for f in &s.saved {
+            let mut notes = String::new();
+            if let Some(k) = &f.known {
+                let _ = write!(notes, "  (signature of known finding {k})");
+            }
+            if f.already_present {
+                notes += "  (already in the folder)";
+            }
+            if !f.minimised {
+                notes += "  (not minimised: the minimised script lost the signature)";
+            }
+            if !f.reproduced {
+                notes += "  (did not show the signature again as saved)";
+            }
+            let _ =
+                writeln!(out, "finding {} (case {}): {}{notes}", self.out.join(&f.file).display(), f.case, f.signature);
+        }
+        let _ = writeln!(
+            out,
+            "fuzz: {} cases, {} agree, {} poisoned, {} diverged ({} with known signatures only), {} findings",
+            s.cases, s.agree, s.poisoned, s.diverged, s.known, s.findings
+        );
+        if s.not_generated > 0 {
+            let _ = writeln!(out, "case numbers that made no script: {}", s.not_generated);
+        }
+        if self.new_findings > 0 {
+            let _ = writeln!(out, "new findings: {} (in {})", self.new_findings, self.out.display());
+        }
+        out
+    }
+}
+
+/// Writes `summary.json` and `summary.txt` into the output folder, each
+/// atomically.
+fn write_summary(summary: &Summary) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(summary).map_err(|e| e.to_string())?;
+    atomic_write(&summary.out.join("summary.json"), &json)?;
+    atomic_write(&summary.out.join("summary.txt"), &summary.text())
 }
 
 /// The bytes of case `n` of a campaign seeded with `seed` (SplitMix64): a
@@ -125,7 +319,8 @@ pub struct Case {
     pub left_behind_from: Option<usize>,
 }
 
-/// Case `n` as a script, with its events.
+/// Case `n` as a script, with its events; `None` if the generator makes
+/// no script from its bytes (a campaign counts it as not generated).
 pub fn case(generator: Generator, seed: u64, n: u64) -> Option<Case> {
     let data = case_bytes(seed, n, 4096);
     let mut u = Unstructured::new(&data);
@@ -265,39 +460,95 @@ impl Drop for Streamer {
     }
 }
 
-/// Runs a campaign, calling `progress` about once a second.
-pub fn run(opts: &Options, progress: &mut dyn FnMut(&Stats, f64)) -> Result<Stats, String> {
+/// Runs a campaign, calling `progress` every quarter second with the
+/// totals so far and the seconds elapsed. The output folder is created and
+/// `summary.json` written before the first case, so a folder that cannot
+/// be written is an error before anything runs.
+///
+/// # Errors
+///
+/// The folder cannot be written, or a job cannot go on (a worker that
+/// cannot start, a finding that cannot be saved); the summary then says
+/// `stopped: <why>`, if it can be written.
+pub fn run(opts: &Options, progress: &mut dyn FnMut(&Stats, f64)) -> Result<Summary, String> {
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let iso = Isolation::this_exe(opts.case_timeout)?;
-    let shared = Arc::new(Mutex::new((Stats::default(), HashSet::<String>::new())));
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(opts.seconds);
+    let (started, start) = (SystemTime::now(), Instant::now());
+    let summary =
+        |stats: &Stats, status: &str| Summary::new(opts, stats.clone(), status.to_string(), started, start.elapsed());
+    write_summary(&summary(&Stats::default(), "running"))
+        .map_err(|e| format!("{}: cannot write the campaign's files: {e}", opts.out.display()))?;
+    let shared = Arc::new(Shared {
+        state: Mutex::new((Stats::default(), HashSet::new())),
+        next_case: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+    });
+    let deadline = opts.seconds.map(|s| start + Duration::from_secs(s));
     let mut handles = Vec::new();
     for job in 0..opts.jobs.max(1) {
         let (opts, iso, shared) = (opts.clone(), iso.clone(), shared.clone());
-        handles.push(std::thread::spawn(move || job_loop(job as u64, &opts, &iso, &shared, deadline)));
+        handles.push(std::thread::spawn(move || {
+            let ended = job_loop(job as u64, &opts, &iso, &shared, deadline);
+            // A job that cannot go on ends the campaign: the others stop
+            // after their case, and the error is the campaign's.
+            if ended.is_err() {
+                shared.stop.store(true, Ordering::Relaxed);
+            }
+            ended
+        }));
     }
+    let (mut written, mut findings) = (Instant::now(), 0);
     while handles.iter().any(|h| !h.is_finished()) {
         std::thread::sleep(Duration::from_millis(250));
-        let stats = shared.lock().expect("stats lock").0.clone();
+        let stats = shared.state.lock().expect("stats lock").0.clone();
         progress(&stats, start.elapsed().as_secs_f64());
+        if written.elapsed() >= SUMMARY_EVERY || stats.findings != findings {
+            // A failed write is tried again at the next; the last one's
+            // failure is the campaign's.
+            let _ = write_summary(&summary(&stats, "running"));
+            (written, findings) = (Instant::now(), stats.findings);
+        }
     }
+    let mut outcome = Ok(());
     for h in handles {
-        h.join().map_err(|_| "a campaign job panicked".to_string())??;
+        let ended = h.join().unwrap_or_else(|_| Err("a campaign job panicked".to_string()));
+        outcome = outcome.and(ended);
     }
-    let stats = shared.lock().expect("stats lock").0.clone();
-    Ok(stats)
+    let stats = shared.state.lock().expect("stats lock").0.clone();
+    let status = match &outcome {
+        Ok(()) => "finished".to_string(),
+        Err(e) => format!("stopped: {e}"),
+    };
+    let last = summary(&stats, &status);
+    // A job's error first: it is why the campaign stopped.
+    let written = write_summary(&last);
+    outcome.and(written).map(|()| last)
 }
 
-type Shared = Mutex<(Stats, HashSet<String>)>;
+/// What the jobs share: the totals with the signatures seen so far, the
+/// number of the next case to run, and whether a job failed.
+struct Shared {
+    state: Mutex<(Stats, HashSet<String>)>,
+    next_case: AtomicU64,
+    stop: AtomicBool,
+}
 
-fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline: Instant) -> Result<(), String> {
+fn job_loop(
+    job: u64,
+    opts: &Options,
+    iso: &Isolation,
+    shared: &Shared,
+    deadline: Option<Instant>,
+) -> Result<(), String> {
     let mut streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot start a worker: {e}"))?;
-    let mut n = job;
-    while Instant::now() < deadline {
+    while deadline.is_none_or(|d| Instant::now() < d) && !shared.stop.load(Ordering::Relaxed) {
+        let n = shared.next_case.fetch_add(1, Ordering::Relaxed);
+        if opts.cases.is_some_and(|bound| n >= bound) {
+            break;
+        }
         let t0 = Instant::now();
         let Some(this) = case(opts.generator, opts.seed, n) else {
-            n += opts.jobs as u64;
+            shared.state.lock().expect("stats lock").0.not_generated += 1;
             continue;
         };
         let text = &this.text;
@@ -305,7 +556,7 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
         let (report, isolated) = run_case(&mut streamer, iso, opts, job, text)?;
         let ran = t0.elapsed().as_secs_f64() - generated - isolated;
         let new_signatures: Vec<(String, Option<String>)> = {
-            let mut guard = shared.lock().expect("stats lock");
+            let mut guard = shared.state.lock().expect("stats lock");
             let (stats, seen) = &mut *guard;
             stats.cases += 1;
             stats.generate_secs += generated;
@@ -350,23 +601,35 @@ fn job_loop(job: u64, opts: &Options, iso: &Isolation, shared: &Shared, deadline
         };
         for (sig, known) in new_signatures {
             let t1 = Instant::now();
-            let file = save_finding(opts, iso, job, text, &report, &sig, known.as_deref())?;
-            let mut guard = shared.lock().expect("stats lock");
+            let found = Found { case: n, text, report: &report, signature: &sig, known: known.as_deref() };
+            let saved = save_finding(opts, iso, job, &found)?;
+            let mut guard = shared.state.lock().expect("stats lock");
             guard.0.findings += 1;
-            guard.0.saved.push(Saved { signature: sig, known, file });
+            guard.0.saved.push(saved);
             guard.0.minimise_secs += t1.elapsed().as_secs_f64();
         }
-        n += opts.jobs as u64;
     }
     Ok(())
 }
 
 /// Whether a candidate is still a scenario the reference runs as written:
 /// every failed check is other engines' only, none is the reference's or
-/// the script's own (an assertion that no longer holds, a module removed
-/// while still used), and the reference reached every step.
-fn still_valid(r: &ScriptReport, engines: &[String]) -> bool {
-    r.not_reached.is_empty() && r.failed.iter().all(|n| !n.engines.is_empty() && !n.engines.contains(&engines[0]))
+/// the script's own (an assertion that no longer holds), the reference
+/// reached every step, and no step is skipped for a reason the original
+/// (`original`, its report) had no step skipped for: a step left dangling
+/// when what it used was removed (an `invoke` of a module no longer there,
+/// a `register` of it) is skipped, and such a script is not the finding.
+fn still_valid(r: &ScriptReport, original: &ScriptReport, engines: &[String]) -> bool {
+    let skipped_before = |n: &Note| original.skipped.iter().any(|o| o.what == n.what);
+    r.not_reached.is_empty()
+        && r.failed.iter().all(|n| !n.engines.is_empty() && !n.engines.contains(&engines[0]))
+        && r.skipped.iter().all(skipped_before)
+}
+
+/// Whether `r` (a candidate's report) shows the divergence `sig` of the
+/// case whose report is `original`, in a script still valid ([`still_valid`]).
+fn shows(r: &ScriptReport, sig: &str, original: &ScriptReport, engines: &[String]) -> bool {
+    r.divergences.iter().any(|d| signature(d) == sig) && still_valid(r, original, engines)
 }
 
 /// Runs one case on `streamer`; a case that crashes or hangs it is rerun
@@ -384,72 +647,179 @@ fn run_case(
     }
     let t0 = Instant::now();
     *streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot restart a worker: {e}"))?;
-    let path = opts.out.join(format!(".case-{job}.wast"));
-    std::fs::write(&path, text).map_err(|e| e.to_string())?;
+    // Named by process too: campaigns may share the folder.
+    let path = opts.out.join(format!(".case-{}-{job}.wast", std::process::id()));
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
     // Attribution (and its retries) is the worker module's.
     let r = worker::run_isolated(iso, &path.display().to_string(), &opts.engines);
     let _ = std::fs::remove_file(&path);
     Ok((r, t0.elapsed().as_secs_f64()))
 }
 
-/// Minimises a diverging script and saves it, atomically, as
-/// `finding-<hash>.wast` and `.json` in the output folder.
-fn save_finding(
-    opts: &Options,
-    iso: &Isolation,
-    job: u64,
-    text: &str,
-    report: &ScriptReport,
-    sig: &str,
-    known: Option<&str>,
-) -> Result<PathBuf, String> {
+/// A divergence a case showed, with a signature no earlier case of the
+/// campaign had.
+struct Found<'a> {
+    /// The case's number and script.
+    case: u64,
+    text: &'a str,
+    report: &'a ScriptReport,
+    signature: &'a str,
+    known: Option<&'a str>,
+}
+
+/// The content hash of a finding (SHA-256, lowercase hex): of its signature
+/// and its script as saved without the header. Its file is named
+/// `finding-<the first 16 digits>`, so that a finding found again has the
+/// name it had and two findings never share one.
+pub fn content(signature: &str, script: &str) -> String {
+    let digest = Sha256::new().chain_update(signature).chain_update("\n").chain_update(script).finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The value of a `;; KEY: VALUE` line of a saved finding's header (the
+/// comment lines it starts with): `header_field(text, "case")`.
+pub fn header_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .take_while(|l| l.starts_with(";;"))
+        .find_map(|l| l.strip_prefix(";; ")?.strip_prefix(key)?.strip_prefix(": "))
+}
+
+/// The header of a saved finding: what it is, where it came from (enough
+/// to regenerate the original script), what ran it, and how to replay it.
+/// Only comment lines: a script runs the same with it or without it.
+fn header(opts: &Options, found: &Found<'_>, minimised: bool, content: &str) -> String {
+    let g = opts.generator.name();
+    let versions = crate::engine::versions(&opts.engines).join(", ");
+    let minimised = if minimised { "yes" } else { "no: the minimised script did not show the signature again" };
+    let mut h = format!(
+        ";; finding: {sig}\n\
+         ;; seed: {seed}\n\
+         ;; case: {case}\n\
+         ;; generator: {g}\n\
+         ;; original: lockstep fuzz --generator {g} --seed {seed} --case {case}\n\
+         ;; engines: {versions}\n\
+         ;; lockstep: {LOCKSTEP_VERSION}\n\
+         ;; minimised: {minimised}\n\
+         ;; content: {content}\n\
+         ;; replay: lockstep replay --engines {engines} FILE\n",
+        sig = found.signature,
+        seed = opts.seed,
+        case = found.case,
+        engines = opts.engines.join(","),
+    );
+    if let Some(k) = found.known {
+        h += &format!(";; has the signature of the known finding corpus/findings/{k}: check that it is that bug\n");
+    }
+    h
+}
+
+/// The name (stem) a finding of content hash `content` is saved under in
+/// `out`, and whether the folder holds it already. The short name, unless
+/// another finding has it: never replaced, the full hash is used instead.
+fn place(out: &Path, content: &str) -> Result<(String, bool), String> {
+    for stem in [format!("finding-{}", &content[..16]), format!("finding-{content}")] {
+        let path = out.join(format!("{stem}.wast"));
+        match std::fs::read_to_string(&path) {
+            Ok(there) if header_field(&there, "content") == Some(content) => return Ok((stem, true)),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((stem, false)),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Err(format!("{}: two files claim the finding {content}", out.display()))
+}
+
+/// Minimises a divergence, checks that the script to save shows it as
+/// saved (else saves the original script), and saves it, atomically, as
+/// `finding-<hash>.wast` and `.json` in the output folder, unless the
+/// folder holds it already ([`content`]).
+fn save_finding(opts: &Options, iso: &Isolation, job: u64, found: &Found<'_>) -> Result<Saved, String> {
     let mut streamer = Streamer::start(&iso.exe, &opts.engines).map_err(|e| format!("cannot start a worker: {e}"))?;
+    let (sig, original) = (found.signature, found.report);
     let mut runs = 0;
     let mut same = |candidate: &str| -> bool {
         runs += 1;
         runs <= MINIMISE_RUNS
             && run_case(&mut streamer, iso, opts, job, candidate)
-                .is_ok_and(|(r, _)| r.divergences.iter().any(|d| signature(d) == sig) && still_valid(&r, &opts.engines))
+                .is_ok_and(|(r, _)| shows(&r, sig, original, &opts.engines))
     };
-    let steps = minimise(text, &mut same);
+    let steps = minimise(found.text, &mut same);
     // A crash is rerun isolated at every try (several processes each), so
     // its modules are not shrunk: its steps are what matters to place it.
     let minimal = if sig.contains("crash") || sig.contains("hang") {
         steps
     } else {
-        shrink::shrink_modules(&directives(&steps), SHRINK_ATTEMPTS, &mut same)
+        let shrunk = shrink::shrink_modules(&directives(&steps), SHRINK_ATTEMPTS, &mut same);
+        // A shrunk module may no longer need steps that served what it
+        // lost (the `register` of a module it no longer imports from).
+        if shrunk == steps { shrunk } else { minimise(&shrunk, &mut same) }
     };
-    let (r, _) = run_case(&mut streamer, iso, opts, job, &minimal)?;
-    let name = format!("finding-{:016x}", fxhash(sig));
-    let mut header =
-        format!(";; finding: {sig}\n;; replay: lockstep replay --engines {} FILE\n", opts.engines.join(","));
-    if let Some(k) = known {
-        header +=
-            &format!(";; has the signature of the known finding corpus/findings/{k}: check that it is that bug\n");
+    // The file is checked as it will be saved, header and all, so that the
+    // report's line numbers are the file's. If minimising lost the
+    // signature (a step that is not deterministic, a bound on runs), the
+    // original script is saved instead.
+    let check = |body: &str, minimised: bool, streamer: &mut Streamer| -> Result<_, String> {
+        let hash = content(sig, body);
+        let file = format!("{}{body}", header(opts, found, minimised, &hash));
+        let (r, _) = run_case(streamer, iso, opts, job, &file)?;
+        let reproduced = shows(&r, sig, original, &opts.engines);
+        Ok((hash, file, r, reproduced))
+    };
+    let (mut minimised, (mut hash, mut file, mut r, mut reproduced)) = (true, check(&minimal, true, &mut streamer)?);
+    if !reproduced {
+        minimised = false;
+        (hash, file, r, reproduced) = check(found.text, false, &mut streamer)?;
     }
-    let path = opts.out.join(format!("{name}.wast"));
-    atomic_write(&path, &format!("{header}{minimal}"))?;
-    let json = serde_json::json!({
-        "signature": sig,
-        "known": known,
-        "original": report,
-        "minimised": r,
-    });
-    atomic_write(
-        &opts.out.join(format!("{name}.json")),
-        &serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?,
-    )?;
-    Ok(path)
+    let (stem, already_present) = place(&opts.out, &hash)?;
+    if !already_present {
+        let json = serde_json::json!({
+            "signature": sig,
+            "known": found.known,
+            "seed": opts.seed,
+            "case": found.case,
+            "generator": opts.generator.name(),
+            "engines": engine_versions(&opts.engines),
+            "lockstep": LOCKSTEP_VERSION,
+            "content": hash,
+            "minimised": minimised,
+            "reproduced": reproduced,
+            // Line numbers of `original` are those of `original_script`,
+            // which `lockstep fuzz --seed S --case N` prints; those of
+            // `saved` are the saved `.wast` file's.
+            "original_script": found.text,
+            "original": original,
+            "saved": r,
+        });
+        let json = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+        // The `.wast` last: its presence says the finding is complete.
+        atomic_write(&opts.out.join(format!("{stem}.json")), &json)?;
+        atomic_write(&opts.out.join(format!("{stem}.wast")), &file)?;
+    }
+    Ok(Saved {
+        signature: sig.to_string(),
+        known: found.known.map(str::to_string),
+        file: format!("{stem}.wast"),
+        case: found.case,
+        minimised,
+        reproduced,
+        already_present,
+    })
 }
 
+/// Writes `contents` to `path` through a temporary file in the same folder
+/// and a rename, so that a reader (or a campaign killed mid-write) sees the
+/// old file or the new one, never a part. The temporary name is this
+/// write's own (process and count): campaigns and jobs may share the folder.
 fn atomic_write(path: &Path, contents: &str) -> Result<(), String> {
-    let tmp = path.with_extension("tmp");
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
     std::fs::write(&tmp, contents).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn fxhash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
 }
 
 /// Removes directives one at a time, from the last to the first, keeping a
@@ -528,7 +898,7 @@ mod tests {
             .iter()
             .map(|s| Diff { object: "o".into(), signature: s.to_string(), reference: "a".into(), engine: "b".into() })
             .collect();
-        Divergence { line: 1, directive: "(invoke \"f\")".into(), engine: "wasmi".into(), diffs }
+        Divergence { line: 1, directive: "(invoke \"f\")".into(), engine: "wasmi".into(), diffs, still_differs: vec![] }
     }
 
     #[test]
@@ -541,6 +911,77 @@ mod tests {
         assert_ne!(a, signature(&divergence(&["outcome:returned/trap(integer-divide-by-zero)", "memory:#1.0:bytes"])));
         assert_ne!(a, signature(&divergence(&["outcome:returned/trap(unreachable)", "table:#1.0:slots"])));
         assert_ne!(a, signature(&divergence(&["outcome:returned/trap(unreachable)"])));
+    }
+
+    fn lockstep_run(text: &str) -> ScriptReport {
+        let engines = ["model", "faulty-wrong-result"].map(|e| crate::engine::make(e, Default::default()).unwrap());
+        crate::wast::run_script("case", text, engines.into())
+    }
+
+    #[test]
+    fn a_step_left_dangling_by_minimising_is_not_the_finding() {
+        let engines = ["model".to_string(), "faulty-wrong-result".to_string()];
+        let original = "(module $a (func (export \"f\") (result i32) (i32.const 1)))\n\
+                        (module $b (func (export \"g\") (result i32) (i32.const 2)))\n\
+                        (invoke $a \"f\")\n\
+                        (invoke $b \"g\")\n";
+        let r = lockstep_run(original);
+        let sig = signature(&r.divergences[0]);
+        assert_eq!(sig, "faulty-wrong-result | invoke | outcome:returned/returned");
+        // Without module $a, its invoke is skipped: the divergence is still
+        // there (at $b's invoke), but the script is not the finding.
+        let dangling = lockstep_run(&original.replacen("(module $a", "(; removed ;) (; (module $a", 1).replacen(
+            "(i32.const 1)))",
+            "(i32.const 1))) ;)",
+            1,
+        ));
+        assert!(dangling.divergences.iter().any(|d| signature(d) == sig), "{dangling:?}");
+        assert!(!shows(&dangling, &sig, &r, &engines), "{dangling:?}");
+        assert!(shows(&lockstep_run(original), &sig, &r, &engines));
+        // Minimising with that check keeps a module with the step that uses it.
+        let min = minimise(original, &mut |t| shows(&lockstep_run(t), &sig, &r, &engines));
+        assert_eq!(min, "(module $a (func (export \"f\") (result i32) (i32.const 1)))\n(invoke $a \"f\")\n");
+    }
+
+    #[test]
+    fn a_finding_is_named_by_its_content_and_never_replaces_another() {
+        let a = content("sig", "(module)\n");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, content("sig", "(module $m)\n"));
+        assert_ne!(a, content("other sig", "(module)\n"));
+        let dir = std::env::temp_dir().join(format!("lockstep-place-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (stem, there) = place(&dir, &a).unwrap();
+        assert_eq!((stem.as_str(), there), (format!("finding-{}", &a[..16]).as_str(), false));
+        std::fs::write(dir.join(format!("{stem}.wast")), format!(";; finding: sig\n;; content: {a}\n(module)\n"))
+            .unwrap();
+        assert_eq!(place(&dir, &a).unwrap(), (stem.clone(), true), "the same finding is there already");
+        // Another content with the same first 16 digits takes the full name.
+        let b = format!("{}{}", &a[..16], "0".repeat(48));
+        assert_eq!(place(&dir, &b).unwrap(), (format!("finding-{b}"), false));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn header_fields_are_read_from_the_leading_comments_only() {
+        let text = ";; finding: x | invoke | y\n;; case: 12\n;; case 12 of seed 3\n(module)\n;; seed: 9\n";
+        assert_eq!(header_field(text, "case"), Some("12"));
+        assert_eq!(header_field(text, "finding"), Some("x | invoke | y"));
+        assert_eq!(header_field(text, "seed"), None);
+    }
+
+    #[test]
+    fn case_n_of_a_seed_is_one_script() {
+        for generator in Generator::ALL {
+            for n in 0..3 {
+                let (a, b) = (case(generator, 5, n).map(|c| c.text), case(generator, 5, n).map(|c| c.text));
+                assert!(a.is_some() && a == b, "{generator:?} case {n}");
+            }
+            assert_ne!(case(generator, 5, 0).map(|c| c.text), case(generator, 5, 1).map(|c| c.text));
+        }
+        assert_eq!(Generator::from_name("pair"), Ok(Generator::Pair));
+        assert!(Generator::from_name("smith").is_err());
     }
 
     #[test]

@@ -153,8 +153,7 @@ pub fn observations(
     floats: &Floats,
 ) -> Vec<Diff> {
     let mut diffs = Vec::new();
-    let sig =
-        |kind: Kind, origin: &Origin, aspect: &str| format!("{}:{}:{aspect}", kind_name(kind), origin_sig(origin));
+    let sig = |kind: Kind, origin: &Origin, aspect: &str| format!("{}:{aspect}", object_signature(kind, origin));
     for ((kind, origin), a) in &reference.objects {
         let object = format!("{} {}", kind_name(*kind), names(origin));
         match other.objects.get(&(*kind, origin.clone())) {
@@ -182,6 +181,12 @@ pub fn observations(
         }
     }
     diffs
+}
+
+/// An object without script names: `table:#1.0`, `memory:host:spectest.memory`;
+/// the signature of a difference in it is this, `:`, and the aspect.
+pub fn object_signature(kind: Kind, origin: &Origin) -> String {
+    format!("{}:{}", kind_name(kind), origin_sig(origin))
 }
 
 /// An origin without script names: `#1.0`, `host:spectest.table`.
@@ -251,7 +256,14 @@ fn object_diff(a: &ObjectState, b: &ObjectState, floats: &Floats) -> Option<(&'s
                 (!vals_agree(v1, v2, floats)).then(|| ("value", v1.to_string(), v2.to_string()))
             }
         }
-        _ => Some(("kind", format!("{a:?}"), format!("{b:?}"))),
+        _ => {
+            let kind = |o: &ObjectState| match o {
+                ObjectState::Table { .. } => "a table",
+                ObjectState::Memory { .. } => "a memory",
+                ObjectState::Global { .. } => "a global",
+            };
+            Some(("kind", kind(a).to_string(), kind(b).to_string()))
+        }
     }
 }
 
@@ -315,12 +327,19 @@ pub fn host_calls(
                 });
             }
             if !all_agree(&a.results, &b.results, floats) {
-                let vals = |v: &[Val]| v.iter().map(Val::to_string).collect::<Vec<_>>().join(" ");
+                // With why it answered -1, which is not compared: the results are.
+                let vals = |c: &HostCall| {
+                    let vals = c.results.iter().map(Val::to_string).collect::<Vec<_>>().join(" ");
+                    match &c.why {
+                        Some(why) => format!("{vals} ({why})"),
+                        None => vals,
+                    }
+                };
                 diffs.push(Diff {
                     object: format!("{at}: its results"),
                     signature: format!("host-call:{}:results", a.func),
-                    reference: vals(&a.results),
-                    engine: vals(&b.results),
+                    reference: vals(a),
+                    engine: vals(b),
                 });
             }
         }

@@ -40,6 +40,8 @@ pub struct LinkState {
     handles: Vec<Option<InstNum>>,
     /// The slot that dlsym last gave each function.
     slots: HashMap<FuncLabel, u32>,
+    /// The instance the running dlopen made, and its definition.
+    opened: Option<(InstNum, String)>,
 }
 
 // ANCHOR: link_host
@@ -89,7 +91,8 @@ pub fn call_recorded<H: LinkHost>(
         Ok(r) => vec![Val::I32(r as u32)],
         Err(_) => vec![],
     };
-    (HostCall { func: format!("{MODULE}.{name}"), args, results, observation, why }, result)
+    let opened = h.with_link_state(|s| s.opened.take());
+    (HostCall { func: format!("{MODULE}.{name}"), args, results, observation, why, opened }, result)
 }
 
 /// What a host function answers: its value, or -1 and why.
@@ -119,13 +122,20 @@ fn read_name<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<String, Strin
     String::from_utf8(bytes).map_err(|_| format!("the name at [{ptr}, {ptr}+{len}) is not UTF-8"))
 }
 
+/// A name read from memory, quoted for a message: escaped, so that a NUL
+/// or control byte in it shows (`"side\0"`).
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.escape_debug())
+}
+
 fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<Answer, Outcome> {
     let name = match read_name(h, ptr, len) {
         Ok(name) => name,
         Err(why) => return Ok(Err(why)),
     };
+    let q = quoted(&name);
     let Some(wanted) = h.definition_imports(&name) else {
-        return Ok(Err(format!("no module definition named \"{name}\" before this step of the script")));
+        return Ok(Err(format!("no module definition named {q} before this step of the script")));
     };
     let mut imports = Vec::with_capacity(wanted.len());
     for (module, field) in &wanted {
@@ -133,22 +143,24 @@ fn dlopen<H: LinkHost>(h: &mut H, ptr: u32, len: u32) -> Result<Answer, Outcome>
         match found {
             Some(e) => imports.push(e),
             None if module == MODULE => {
-                return Ok(Err(format!("\"{name}\" imports {module}.{field}, which is no host function")));
+                return Ok(Err(format!("{q} imports {module}.{field}, which is no host function")));
             }
             None => {
-                return Ok(Err(format!("\"{name}\" imports {module}.{field}: the caller exports no \"{field}\"")));
+                return Ok(Err(format!("{q} imports {module}.{field}: the caller exports no \"{field}\"")));
             }
         }
     }
-    match h.instantiate_definition(&name, &imports) {
+    let made = h.instantiate_definition(&name, &imports);
+    if let Some(instance) = made.0 {
+        h.with_link_state(|s| s.opened = Some((instance, name.clone())));
+    }
+    match made {
         (Some(instance), Outcome::Values(_)) => Ok(Ok(h.with_link_state(|s| {
             s.handles.push(Some(instance));
             s.handles.len() as i32 - 1
         }))),
-        (_, Outcome::Trap(k)) => Ok(Err(format!("instantiating \"{name}\" trapped: {}", k.message()))),
-        (_, Outcome::Link) => {
-            Ok(Err(format!("\"{name}\" does not link: an import does not match the caller's export")))
-        }
+        (_, Outcome::Trap(k)) => Ok(Err(format!("instantiating {q} trapped: {}", k.message()))),
+        (_, Outcome::Link) => Ok(Err(format!("{q} does not link: an import does not match the caller's export"))),
         // A poison, or an engine error with no class, ends the step as it is.
         (_, stop @ (Outcome::Poisoned(_) | Outcome::Unclassified(_))) => Err(stop),
         (None, Outcome::Values(_)) => panic!("an instantiation returned values but no instance"),
@@ -162,7 +174,7 @@ fn dlsym<H: LinkHost>(h: &mut H, handle: u32, ptr: u32, len: u32) -> Answer {
     };
     let name = read_name(h, ptr, len)?;
     let Some((func, label)) = h.export_func(instance, &name) else {
-        return Err(format!("handle {handle} exports no function \"{name}\""));
+        return Err(format!("handle {handle} exports no function {}", quoted(&name)));
     };
     let Some(table) = h.caller_export("table") else {
         return Err("the caller exports no table `table` to put the function in".into());

@@ -9,6 +9,7 @@ pub mod r#gen;
 pub mod host;
 pub mod instrument;
 pub mod limits;
+pub mod output;
 pub mod report;
 pub mod scripts;
 pub mod shrink;

@@ -61,7 +61,16 @@ impl Growth {
 
     /// The poison of the last refusal, named.
     pub fn poison(&self) -> crate::engine::Poison {
-        crate::engine::Poison::Limit(self.last_refusal.clone().unwrap_or_else(|| "a growth limit".into()))
+        crate::engine::Poison::Limit(self.what())
+    }
+
+    /// The poison of the last refusal, in a run that then returned `returned`.
+    pub fn refused(&self, returned: Vec<crate::engine::Val>) -> crate::engine::Poison {
+        crate::engine::Poison::Refused { what: self.what(), returned }
+    }
+
+    fn what(&self) -> String {
+        self.last_refusal.clone().unwrap_or_else(|| "a growth limit".into())
     }
 
     fn allow(&mut self, desired: usize, max: Option<usize>, cap: usize, name: impl Fn() -> String) -> bool {

@@ -1,17 +1,44 @@
 //! The `lockstep` command.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use lockstep::report::{self, Known, Totals};
+use lockstep::report::{self, Known, ScriptStatus, Status, Totals};
 use lockstep::wast::ScriptReport;
 use lockstep::worker::{self, Isolation};
-use lockstep::{bench, engine, scripts};
+use lockstep::{bench, engine, output, scripts};
+
+/// The exit statuses of `wast`, `run` and `replay`, for `--help`.
+const EXIT_STATUS: &str = "\
+Exit status (wast, run, replay):
+  0  every check passed and no new divergence (known findings excepted)
+  1  a check failed or a new divergence; or nothing was checked (no check
+     passed) or compared (one engine given, or no other engine compared on
+     any step), unless --allow-nothing-compared
+  2  the command could not run: bad arguments, an unknown engine, an
+     unreadable path or known-findings file, no .wast scripts, an output
+     file that cannot be written";
+
+/// `--version`: this build's version, then every engine's as it links it.
+fn long_version() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        let all: Vec<String> = engine::ALL.iter().map(|e| e.to_string()).collect();
+        format!("{}\nengines: {}", env!("CARGO_PKG_VERSION"), engine::versions(&all).join(", "))
+    });
+    &TEXT
+}
 
 #[derive(Parser)]
-#[command(name = "lockstep", about = "WebAssembly dynamic linking, checked in lockstep")]
+#[command(
+    name = "lockstep",
+    about = "WebAssembly dynamic linking, checked in lockstep",
+    version,
+    long_version = long_version(),
+    after_help = EXIT_STATUS
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,18 +49,37 @@ enum Command {
     /// Run .wast scripts (files, directories, or `spec:wasm-v2[/NAME.wast]`)
     /// in lockstep on several engines, comparing them after every step: one
     /// line per script.
+    #[command(after_help = EXIT_STATUS)]
     Wast(RunArgs),
     /// The same, shown as a table of scripts × engines with progress.
+    #[command(after_help = EXIT_STATUS)]
     Run(RunArgs),
     /// Rerun one script and print its full report: every divergence with
     /// its step and the modules as WAT.
+    #[command(after_help = EXIT_STATUS)]
     Replay {
         #[command(flatten)]
         opts: Opts,
         script: String,
     },
     /// Run one script on the model alone and print every reduction step.
-    Trace { script: String },
+    ///
+    /// Steps are printed as they are taken: under each directive's
+    /// `;; line N` header, the steps of each instantiation or invocation it
+    /// ran, then that operation's host calls and its line `<what>: <N>
+    /// steps, <outcome>`. Exits 1 if a check of the script fails on the
+    /// model, 2 if the script cannot be read or parsed.
+    Trace {
+        /// Steps printed per operation (an instantiation or invocation,
+        /// with everything it runs, such as a module a dlopen
+        /// instantiates); the rest are counted, and the operation's line
+        /// gives the total. 0: no steps, only each operation's host calls,
+        /// step count and outcome.
+        #[arg(long, default_value_t = lockstep::trace::DEFAULT_MAX_STEPS)]
+        max_steps: usize,
+        /// One .wast script: a file, or `spec:wasm-v2/NAME.wast`.
+        script: String,
+    },
     /// Time the model against wasmi on the workloads in corpus/bench.
     Bench {
         /// Repetitions per workload and engine (the median is reported).
@@ -59,28 +105,8 @@ enum Command {
     },
     /// A fuzzing campaign on this machine: generated linking scenarios run in
     /// lockstep; divergences minimised, deduplicated and saved as .wast.
-    Fuzz {
-        /// How long to run.
-        #[arg(long, default_value_t = 60)]
-        seconds: u64,
-        /// The campaign's seed: case N of seed S is always the same script.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Parallel jobs, each with its own worker process.
-        #[arg(long, default_value_t = 1)]
-        jobs: usize,
-        /// Where findings go.
-        #[arg(long, default_value = "fuzz-findings")]
-        out: String,
-        /// `scenario`, `pair` or `both`.
-        #[arg(long, default_value = "both")]
-        generator: String,
-        /// Engines, the reference first. wasmtime compiles quickly here
-        /// (`wasmtime-quick`: same runtime, Cranelift unoptimised), because
-        /// compiling generated modules is most of a case's time.
-        #[arg(long, default_value = "model,wasmi,wasmtime-quick", value_delimiter = ',')]
-        engines: Vec<String>,
-    },
+    #[command(after_help = FUZZ_AFTER_HELP)]
+    Fuzz(FuzzArgs),
 }
 
 #[derive(Args)]
@@ -91,9 +117,15 @@ struct Opts {
     /// Known engine bugs (`script line engine signature finding`): each excuses exactly that difference.
     #[arg(long, default_value = report::DEFAULT_KNOWN)]
     known: String,
-    /// Seconds a script may run in its worker before it counts as a hang.
-    #[arg(long, default_value_t = 600)]
+    /// Seconds one step (directive) may run in its worker before it counts
+    /// as a hang; a step that only all engines together make this slow is
+    /// reported as the harness's timeout, not an engine's.
+    #[arg(long, default_value_t = 120)]
     timeout: u64,
+    /// Pass even if nothing was checked (no check passed) or nothing was
+    /// compared (one engine, such as the model alone on the official suite).
+    #[arg(long)]
+    allow_nothing_compared: bool,
 }
 
 #[derive(Args)]
@@ -103,9 +135,16 @@ struct RunArgs {
     /// Print every skipped check with its reason.
     #[arg(long)]
     verbose: bool,
-    /// Also write the reports as JSON to this file.
+    /// Print only the scripts that failed or diverged (known findings
+    /// included), and the totals.
+    #[arg(long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also write the reports as JSON to this file (schema: book/src/json.md).
     #[arg(long)]
     json: Option<String>,
+    /// Also write a JUnit XML report to this file: a test case per script.
+    #[arg(long)]
+    junit: Option<String>,
     #[arg(required = true)]
     paths: Vec<String>,
 }
@@ -134,16 +173,14 @@ fn main() -> ExitCode {
         Command::Wast(args) => run(&args, false),
         Command::Run(args) => run(&args, true),
         Command::Replay { opts, script } => replay(&opts, &script),
-        Command::Trace { script } => trace(&script),
+        Command::Trace { max_steps, script } => trace(&script, max_steps),
         Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
         Command::Worker { engines, stream: true, .. } => worker::stream_main(&engines).map(|()| true),
         Command::Worker { engines, script, halts, .. } => serde_json::from_str(&halts)
             .map_err(|e| format!("bad --halts: {e}"))
             .and_then(|halts: Vec<lockstep::wast::Halt>| worker::worker_main(&script, &engines, &halts))
             .map(|()| true),
-        Command::Fuzz { seconds, seed, jobs, out, generator, engines } => {
-            fuzz(seconds, seed, jobs, &out, &generator, engines)
-        }
+        Command::Fuzz(args) => fuzz(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -171,6 +208,10 @@ fn setup(opts: &Opts) -> Result<(Isolation, Known), String> {
     Ok((Isolation::this_exe(Duration::from_secs(opts.timeout))?, known))
 }
 
+/// How often `lockstep run` writes a progress line when stderr is not a
+/// terminal (a CI log), where a redrawn line would pile up.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
 fn run(args: &RunArgs, as_table: bool) -> Result<bool, String> {
     let (iso, known) = setup(&args.opts)?;
     let mut scripts = Vec::new();
@@ -181,47 +222,71 @@ fn run(args: &RunArgs, as_table: bool) -> Result<bool, String> {
         }
         scripts.extend(found);
     }
-    // Fail now, not after the whole run, if the report cannot be written.
-    if let Some(path) = &args.json {
-        std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("{path}: {e}"))?;
+    // Fail now, not after the whole run, if a report cannot be written.
+    for path in args.json.iter().chain(&args.junit) {
+        output::check_writable(path)?;
     }
+    let shown = |r: &ScriptReport| {
+        !args.quiet || matches!(report::script_status(r, &known), ScriptStatus::Fail | ScriptStatus::Known)
+    };
     let (mut reports, mut totals) = (Vec::<ScriptReport>::new(), Totals::default());
     let start = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let mut last_progress = Instant::now();
     for (i, script) in scripts.iter().enumerate() {
         let r = worker::run_isolated(&iso, &script.name, &args.opts.engines);
         totals.add(&r, &known);
         if as_table {
             // Progress on stderr; the table on stdout at the end.
-            eprint!(
-                "\r[{}/{}] {:.0}s, {} divergences, {} failed checks  ",
+            let progress = format!(
+                "[{}/{}] {:.0}s, {} divergences, {} failed checks",
                 i + 1,
                 scripts.len(),
                 start.elapsed().as_secs_f64(),
                 totals.divergences,
                 totals.failed
             );
-            let _ = std::io::stderr().flush();
-        } else {
+            if terminal {
+                eprint!("\r{progress}  ");
+                let _ = std::io::stderr().flush();
+            } else if i + 1 == scripts.len() || last_progress.elapsed() >= PROGRESS_EVERY {
+                eprintln!("{progress}; last: {}", script.name);
+                last_progress = Instant::now();
+            }
+        } else if shown(&r) {
             print!("{}", report::script_lines(&r, &known, args.verbose));
         }
         reports.push(r);
     }
     if as_table {
-        eprintln!();
-        print!("{}", report::table(&reports, &known));
-        for r in &reports {
+        if terminal {
+            eprintln!();
+        }
+        let rows: Vec<ScriptReport> = reports.iter().filter(|r| shown(r)).cloned().collect();
+        print!("{}", report::table(&rows, &known));
+        for r in &rows {
             for d in &r.divergences {
                 print!("{}", report::divergence(r, d, &known));
             }
         }
     }
-    print!("{}", totals.lines());
+    let status = totals.status(args.opts.allow_nothing_compared);
+    print!("{}{}", totals.lines(), status.line());
+    let run = output::Run {
+        engines: &args.opts.engines,
+        reports: &reports,
+        totals: &totals,
+        status: &status,
+        known: &known,
+        seconds: start.elapsed().as_secs_f64(),
+    };
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report::Json { scripts: &reports, totals: &totals })
-            .map_err(|e| e.to_string())?;
-        std::fs::write(path, json).map_err(|e| format!("{path}: {e}"))?;
+        output::write(path, &output::json(&run))?;
     }
-    Ok(totals.ok())
+    if let Some(path) = &args.junit {
+        output::write(path, &output::junit(&run))?;
+    }
+    Ok(status.status == Status::Pass)
 }
 
 fn replay(opts: &Opts, script: &str) -> Result<bool, String> {
@@ -232,42 +297,97 @@ fn replay(opts: &Opts, script: &str) -> Result<bool, String> {
     print!("{}", report::full(&r, &s.text, &known));
     let mut totals = Totals::default();
     totals.add(&r, &known);
-    Ok(totals.ok())
+    let status = totals.status(opts.allow_nothing_compared);
+    println!("engines: {}", engine::versions(&opts.engines).join(", "));
+    print!("{}", status.line());
+    Ok(status.status == Status::Pass)
 }
 
-fn fuzz(
-    seconds: u64,
+/// The arguments of `lockstep fuzz`.
+#[derive(Args)]
+struct FuzzArgs {
+    /// Stop starting cases after this many seconds [default: 60 unless
+    /// --cases is given].
+    #[arg(long)]
+    seconds: Option<u64>,
+    /// Run cases 0..N, each once whatever --jobs: the same cases every time
+    /// (bound a CI's campaign by this, not by time).
+    #[arg(long, value_name = "N")]
+    cases: Option<u64>,
+    /// The campaign's seed: case N of seed S is always the same script.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Print case N of --seed, as --generator makes it (the original script
+    /// a finding's header names), instead of running a campaign; run it
+    /// with `lockstep replay`.
+    #[arg(long, value_name = "N", conflicts_with_all = ["seconds", "cases", "jobs", "out", "engines"])]
+    case: Option<u64>,
+    /// Parallel jobs, each with its own worker process.
+    #[arg(long, default_value_t = 1)]
     jobs: usize,
-    out: &str,
-    generator: &str,
+    /// Where findings and the summary go.
+    #[arg(long, default_value = "fuzz-findings")]
+    out: String,
+    /// `scenario`, `pair` or `both`.
+    #[arg(long, default_value = "both")]
+    generator: String,
+    /// Engines, the reference first. wasmtime compiles quickly here
+    /// (`wasmtime-quick`: same runtime, Cranelift unoptimised), because
+    /// compiling generated modules is most of a case's time.
+    #[arg(long, default_value = "model,wasmi,wasmtime-quick", value_delimiter = ',')]
     engines: Vec<String>,
-) -> Result<bool, String> {
+}
+
+/// What `lockstep fuzz --help` says after the options: the folder and the
+/// exit status a CI gates on.
+const FUZZ_AFTER_HELP: &str = "\
+The output folder holds each finding as finding-<hash>.wast, named by its content (a finding \
+already there is not written again; another never replaces it), with a header that gives its \
+seed, case, generator, engines and their versions, and a .json of its reports; and \
+summary.json and summary.txt, rewritten every few seconds while the campaign runs.
+
+Exit status:
+  0  no new finding (with --case: the script was printed)
+  1  new findings: divergences whose signature no known finding (corpus/findings/known.txt) has
+  2  the campaign could not run (bad options, an --out that cannot be written, a worker that
+     cannot start, a --case from whose bytes the generator makes no script)";
+
+fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
     use lockstep::campaign::{self, Generator, Options};
-    let generator = match generator {
-        "scenario" => Generator::Scenario,
-        "pair" => Generator::Pair,
-        "both" => Generator::Both,
-        other => return Err(format!("no generator {other} (scenario, pair, both)")),
-    };
-    if jobs == 0 {
+    let generator = Generator::from_name(&args.generator)?;
+    if let Some(n) = args.case {
+        let case = campaign::case(generator, args.seed, n).ok_or_else(|| {
+            format!(
+                "case {n} of seed {} makes no script with generator {} (a campaign skips it)",
+                args.seed,
+                generator.name()
+            )
+        })?;
+        print!("{}", case.text);
+        return Ok(true);
+    }
+    if args.jobs == 0 {
         return Err("--jobs must be at least 1".into());
     }
-    for e in &engines {
+    if args.cases == Some(0) {
+        return Err("--cases must be at least 1".into());
+    }
+    for e in &args.engines {
         engine::make(e, Default::default())?;
     }
     let opts = Options {
-        seconds,
-        seed,
-        jobs,
-        out: out.into(),
-        engines,
+        seconds: args.seconds.or(if args.cases.is_none() { Some(60) } else { None }),
+        cases: args.cases,
+        seed: args.seed,
+        jobs: args.jobs,
+        out: args.out.clone().into(),
+        engines: args.engines.clone(),
         generator,
         case_timeout: Duration::from_secs(60),
         known: Known::load(report::DEFAULT_KNOWN)?,
     };
     let (mut last, mut last_events) = (0.0, 0.0);
-    let stats = campaign::run(&opts, &mut |s, t| {
+    let summary = campaign::run(&opts, &mut |s, t| {
         // Every 30 s, a line of its own: the linking events so far.
         if t - last_events >= 30.0 {
             last_events = t;
@@ -289,25 +409,12 @@ fn fuzz(
         }
     })?;
     eprintln!();
-    println!("events: {}", stats.events);
-    print!("{}", campaign::time_table(&stats, &opts.engines));
-    for f in &stats.saved {
-        let known = f.known.as_ref().map_or(String::new(), |k| format!("  (signature of known finding {k})"));
-        println!("finding {}: {}{known}", f.file.display(), f.signature);
-    }
-    println!(
-        "fuzz: {} cases, {} agree, {} poisoned, {} diverged ({} with known signatures only), {} findings",
-        stats.cases, stats.agree, stats.poisoned, stats.diverged, stats.known, stats.findings
-    );
+    print!("{}", summary.text());
     // A finding without a known finding's signature fails the run.
-    let new = stats.saved.iter().filter(|f| f.known.is_none()).count();
-    if new > 0 {
-        println!("new findings: {new} (in {out})");
-    }
-    Ok(new == 0)
+    Ok(summary.new_findings == 0)
 }
 
-fn trace(script: &str) -> Result<bool, String> {
+fn trace(script: &str, max_steps: usize) -> Result<bool, String> {
     let found = scripts::resolve(script)?;
     let [s] = &found[..] else { return Err(format!("{script} is not one script")) };
     // A script that does not parse, or has nothing to run, is an error.
@@ -316,8 +423,11 @@ fn trace(script: &str) -> Result<bool, String> {
         Ok(0) => return Err(format!("{}: no directives to trace", s.name)),
         Ok(_) => {}
     }
-    let (text, report) = lockstep::trace::trace_report(&s.name, &s.text);
-    print!("{text}");
+    // Buffered, and flushed by the trace before each directive: a step per
+    // write would cost a system call each.
+    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+    let report = lockstep::trace::trace_to(&s.name, &s.text, max_steps, Box::new(out))
+        .map_err(|e| format!("{}: writing the trace: {e}", s.name))?;
     Ok(report.failed.is_empty())
 }
 

@@ -128,6 +128,66 @@ impl Known {
     }
 }
 
+/// Whether a run passes (a script's is a [`ScriptStatus`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+}
+
+/// What a run comes to ([`Totals::status`]): it decides the exit status
+/// (0 for a pass, 1 for a fail) and the run's closing line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunStatus {
+    pub status: Status,
+    /// For a fail, every reason (`2 failed checks`, `nothing was compared:
+    /// wasmi alone …`); for a pass, what `--allow-nothing-compared` let
+    /// pass, if anything.
+    pub why: Vec<String>,
+}
+
+impl RunStatus {
+    /// `result: pass`, or `result: FAIL: REASON; REASON`.
+    pub fn line(&self) -> String {
+        match (self.status, &self.why[..]) {
+            (Status::Pass, []) => "result: pass\n".into(),
+            (Status::Pass, why) => format!("result: pass ({})\n", why.join("; ")),
+            (Status::Fail, why) => format!("result: FAIL: {}\n", why.join("; ")),
+        }
+    }
+}
+
+/// What one script comes to, for its line, `--quiet`, the JSON and JUnit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScriptStatus {
+    /// A check failed, or a divergence that no known finding explains.
+    Fail,
+    /// Divergences, each wholly explained by known findings (and so are
+    /// the failed checks with them).
+    Known,
+    /// Nothing ran: no check passed or failed and nothing diverged (every
+    /// check skipped, decided by the text format, or not reached).
+    Skipped,
+    /// Checks passed, none failed, nothing diverged.
+    Pass,
+}
+
+/// What `r` comes to with these known findings.
+pub fn script_status(r: &ScriptReport, known: &Known) -> ScriptStatus {
+    let unknown = r.divergences.iter().any(|d| known.finding(&r.name, d).is_none());
+    if unknown || !unexplained_failures(r, known).is_empty() {
+        ScriptStatus::Fail
+    } else if !r.divergences.is_empty() {
+        ScriptStatus::Known
+    } else if r.passed == 0 && r.failed.is_empty() {
+        ScriptStatus::Skipped
+    } else {
+        ScriptStatus::Pass
+    }
+}
+
 /// Totals over a run.
 #[derive(Debug, Default, Serialize)]
 pub struct Totals {
@@ -198,11 +258,56 @@ impl Totals {
         }
     }
 
-    /// No unexplained failure or divergence, and something was checked: a
-    /// run in which no check passed (every one skipped, decided by the text
-    /// format, or not reached) is not green.
+    /// No unexplained failure or divergence, something was checked and
+    /// something was compared: `status(false)` is a pass.
     pub fn ok(&self) -> bool {
-        self.failed == 0 && self.divergences == 0 && self.passed > 0
+        self.status(false).status == Status::Pass
+    }
+
+    /// Whether no engine but the reference was compared on any step: one
+    /// engine was given, or every other one stopped before its first step.
+    pub fn nothing_compared(&self) -> bool {
+        self.engines.iter().skip(1).all(|&(_, steps, _)| steps == 0)
+    }
+
+    /// What the run comes to. It fails on an unexplained failed check or
+    /// divergence; and, unless `allow_nothing_compared`, when no check
+    /// passed (every one skipped, decided by the text format, not reached
+    /// or failed) or nothing was compared ([`Totals::nothing_compared`]):
+    /// a run that tested nothing must not look like one that found nothing.
+    pub fn status(&self, allow_nothing_compared: bool) -> RunStatus {
+        let mut fails = Vec::new();
+        if self.failed > 0 {
+            fails.push(format!("{} failed checks", self.failed));
+        }
+        if self.divergences > 0 {
+            fails.push(format!("{} new divergences", self.divergences));
+        }
+        let mut nothing = Vec::new();
+        if self.passed == 0 {
+            let checked = self.failed + self.known_failed > 0;
+            nothing.push(if checked { "no check passed" } else { "nothing was checked: no check passed" }.to_string());
+        }
+        if self.nothing_compared() {
+            nothing.push(match &self.engines[..] {
+                [] => "nothing was compared: no engine ran".to_string(),
+                [(one, ..)] => format!("nothing was compared: {one} alone"),
+                [(reference, ..), ..] => {
+                    format!("nothing was compared: no engine was compared with the reference {reference} on any step")
+                }
+            });
+        }
+        if allow_nothing_compared {
+            let allowed = nothing.into_iter().map(|n| format!("{n} (allowed by --allow-nothing-compared)"));
+            let status = if fails.is_empty() { Status::Pass } else { Status::Fail };
+            return RunStatus { status, why: fails.into_iter().chain(allowed).collect() };
+        }
+        let status = if fails.is_empty() && nothing.is_empty() { Status::Pass } else { Status::Fail };
+        if !nothing.is_empty() {
+            let last = nothing.len() - 1;
+            nothing[last] += " (--allow-nothing-compared if that is meant)";
+        }
+        RunStatus { status, why: fails.into_iter().chain(nothing).collect() }
     }
 
     /// The closing lines of a run.
@@ -233,9 +338,8 @@ impl Totals {
             })
             .collect();
         let _ = writeln!(out, "steps compared: {}", engines.join(", "));
-        if self.passed == 0 {
-            let _ = writeln!(out, "nothing was checked: no check passed");
-        }
+        let names: Vec<String> = self.engines.iter().map(|(e, ..)| e.clone()).collect();
+        let _ = writeln!(out, "engines: {}", crate::engine::versions(&names).join(", "));
         out
     }
 }
@@ -243,13 +347,11 @@ impl Totals {
 /// The one-line verdict of a script, its lanes if any stopped, and its notes below it.
 pub fn script_lines(r: &ScriptReport, known: &Known, verbose: bool) -> String {
     let mut out = String::new();
-    let unknown = r.divergences.iter().filter(|d| known.finding(&r.name, d).is_none()).count();
-    let status = if unknown > 0 || !unexplained_failures(r, known).is_empty() {
-        "FAIL"
-    } else if r.divergences.is_empty() {
-        "ok  "
-    } else {
-        "KNOWN"
+    let status = match script_status(r, known) {
+        ScriptStatus::Fail => "FAIL",
+        ScriptStatus::Known => "KNOWN",
+        ScriptStatus::Skipped => "SKIP",
+        ScriptStatus::Pass => "ok  ",
     };
     let by_text =
         if r.by_text.is_empty() { String::new() } else { format!(", {} by the text format", r.by_text.len()) };
@@ -300,15 +402,20 @@ pub fn divergence(r: &ScriptReport, d: &Divergence, known: &Known) -> String {
     for diff in &d.diffs {
         let mark = if known.knows(&r.name, d, diff) { "  [known]" } else { "" };
         let _ = writeln!(out, "       {}{mark}  ({})", diff.object, diff.signature);
+        // In the heading's order: the engine, then the reference.
         let width = reference.len().max(d.engine.len()) + 1;
-        let _ = writeln!(out, "         {:<width$} {}", format!("{reference}:"), diff.reference);
         let _ = writeln!(out, "         {:<width$} {}", format!("{}:", d.engine), diff.engine);
+        let _ = writeln!(out, "         {:<width$} {}", format!("{reference}:"), diff.reference);
+    }
+    if !d.still_differs.is_empty() {
+        let lines: Vec<String> = d.still_differs.iter().map(|l| l.to_string()).collect();
+        let _ = writeln!(out, "       still differs so after line {} (not reported again)", lines.join(", "));
     }
     let _ = writeln!(out, "       step:");
     for line in shown_directive(&d.directive).lines() {
         let _ = writeln!(out, "         {line}");
     }
-    let _ = writeln!(out, "       replay: lockstep replay --engines {} {}", r.engines.join(","), r.name);
+    let _ = writeln!(out, "       replay: {}", replay_command(r));
     out
 }
 
@@ -445,16 +552,16 @@ pub fn table(reports: &[ScriptReport], known: &Known) -> String {
     out
 }
 
-/// A run as data, for `--json`.
-#[derive(Serialize)]
-pub struct Json<'a> {
-    pub scripts: &'a [ScriptReport],
-    pub totals: &'a Totals,
+/// The command that reruns `r`'s script on its engines and prints its full
+/// report: `lockstep replay --engines model,wasmi SCRIPT`.
+pub fn replay_command(r: &ScriptReport) -> String {
+    format!("lockstep replay --engines {} {}", r.engines.join(","), r.name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wast::Lane;
 
     fn known(entries: &str) -> Known {
         let path = std::env::temp_dir().join(format!("known-{}-{}.txt", std::process::id(), entries.len()));
@@ -475,6 +582,7 @@ mod tests {
             passed: 1,
             failed,
             divergences,
+            lanes: vec![Lane { compared: 1, stop: None }; 2],
             ..ScriptReport::default()
         }
     }
@@ -485,6 +593,7 @@ mod tests {
             directive: String::new(),
             engine: "wasmi".into(),
             diffs: sigs.iter().map(|s| diff(s)).collect(),
+            still_differs: vec![],
         }
     }
 
@@ -501,6 +610,29 @@ mod tests {
         t.add(&r, &known(ENTRY));
         assert_eq!((t.known, t.divergences, t.failed, t.known_failed), (1, 0, 0, 1));
         assert!(t.ok());
+    }
+
+    #[test]
+    fn a_run_that_compared_or_checked_nothing_fails_unless_allowed() {
+        let mut alone = report(vec![], vec![]);
+        alone.engines.truncate(1);
+        alone.lanes.truncate(1);
+        let mut t = Totals::default();
+        t.add(&alone, &Known::default());
+        assert_eq!(t.status(false).status, Status::Fail);
+        assert!(t.status(false).why[0].contains("model alone"), "{:?}", t.status(false));
+        assert_eq!(t.status(true).status, Status::Pass);
+        let mut skipped = report(vec![], vec![]);
+        skipped.passed = 0;
+        skipped.skipped = vec![failed(3, &[])];
+        assert_eq!(script_status(&skipped, &Known::default()), ScriptStatus::Skipped);
+        let mut t = Totals::default();
+        t.add(&skipped, &Known::default());
+        assert!(t.status(false).why[0].starts_with("nothing was checked"), "{:?}", t.status(false));
+        // Allowing nothing compared never excuses a failure.
+        let mut t = Totals::default();
+        t.add(&report(vec![], vec![failed(2, &["model"])]), &Known::default());
+        assert_eq!(t.status(true).status, Status::Fail);
     }
 
     #[test]

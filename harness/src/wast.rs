@@ -29,7 +29,7 @@
 //! Every difference of one engine at one step is one [`Divergence`] listing
 //! every differing object ([`compare::Diff`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
 use std::time::Instant;
@@ -42,7 +42,7 @@ use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, Wa
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{self, Diff, Floats};
-use crate::engine::{Engine, ImportRef, InstNum, ModuleId, Origin, Outcome, Poison, Rejected, TrapKind, Val};
+use crate::engine::{Engine, ImportRef, InstNum, ModuleId, Origin, Outcome, Poison, Rejected, Scope, TrapKind, Val};
 use model::runtime::{NanClass, nan_class_f32, nan_class_f64};
 
 /// What happened to one script.
@@ -137,6 +137,10 @@ pub struct Divergence {
     pub directive: String,
     pub engine: String,
     pub diffs: Vec<Diff>,
+    /// The later steps (lines) after which an object of this divergence
+    /// still differed exactly so: reported once, here, where it appeared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub still_differs: Vec<usize>,
 }
 
 impl Divergence {
@@ -328,6 +332,7 @@ pub fn run_script_with(
         before(&runner.report, directive.span().linecol_in(text).0 + 1);
         runner.directive(directive);
     }
+    runner.finish();
     runner.report
 }
 
@@ -388,10 +393,16 @@ struct Runner<'a> {
     directive: String,
     /// This step's differences, per engine.
     diffs: Vec<Vec<Diff>>,
-    /// Per engine, the objects whose state differed after the last step, as
-    /// they differed: a difference that a step leaves exactly as it was is
-    /// not reported again (it was, at the step that made it).
-    standing: Vec<HashMap<String, Diff>>,
+    /// Per engine, the objects whose state differed when last observed, as
+    /// they differed, by signature, with the line where that was reported: a
+    /// difference that a step leaves exactly as it was is not reported
+    /// again (it was, at the step that made it), but listed there as still
+    /// differing.
+    standing: Vec<HashMap<String, (Diff, usize)>>,
+    /// The instances the running step entered (the reference's numbers),
+    /// and what they could reach before it ran; none when the directive
+    /// ran nothing, and then there is nothing to observe.
+    step: Option<(Vec<InstNum>, Scope)>,
     /// The engines compared at this step (decided before it runs).
     comparing: Vec<bool>,
 }
@@ -413,6 +424,7 @@ impl<'a> Runner<'a> {
             directive: String::new(),
             diffs: vec![Vec::new(); n],
             standing: vec![HashMap::new(); n],
+            step: None,
             comparing: vec![false; n],
         }
     }
@@ -469,17 +481,37 @@ impl<'a> Runner<'a> {
             Skip(what) => self.report.skipped.push(Note { line, what, engines: vec![] }),
             ByText(what) => self.report.by_text.push(Note { line, what, engines: vec![] }),
         }
-        self.compare_state();
+        self.compare_state(None);
         for e in 0..self.engines.len() {
             let diffs = std::mem::take(&mut self.diffs[e]);
             if !diffs.is_empty() {
                 let engine = self.engines[e].name().to_string();
-                self.report.divergences.push(Divergence { line, directive: self.directive.clone(), engine, diffs });
+                let directive = self.directive.clone();
+                self.report.divergences.push(Divergence { line, directive, engine, diffs, still_differs: vec![] });
             }
             let stopped_here =
                 self.report.lanes[e].stop.as_ref().is_some_and(|s| s.line == line && s.kind != StopKind::Diverged);
             if self.comparing[e] && !stopped_here {
                 self.report.lanes[e].compared += 1;
+            }
+        }
+    }
+
+    /// After the last step: every object of every engine still compared
+    /// (a step observes only what it could reach; this catches a write
+    /// beyond it, reported at the last step).
+    fn finish(&mut self) {
+        if self.line == 0 || !self.runs(0) {
+            return;
+        }
+        self.comparing = (0..self.engines.len()).map(|e| self.compared(e)).collect();
+        self.directive = format!("{}\n;; (the end of the script: every object observed)", self.directive);
+        self.compare_state(Some(Scope::All));
+        for e in 0..self.engines.len() {
+            let diffs = std::mem::take(&mut self.diffs[e]);
+            if !diffs.is_empty() {
+                let (line, directive, engine) = (self.line, self.directive.clone(), self.engines[e].name().to_string());
+                self.report.divergences.push(Divergence { line, directive, engine, diffs, still_differs: vec![] });
             }
         }
     }
@@ -507,7 +539,8 @@ impl<'a> Runner<'a> {
                 let what = format!("the reference {}", h.what);
                 self.report.failed.push(Note { line, what, engines: vec![h.engine] });
             } else {
-                self.report.divergences.push(Divergence { line, directive, engine: h.engine, diffs: vec![diff] });
+                let (engine, diffs) = (h.engine, vec![diff]);
+                self.report.divergences.push(Divergence { line, directive, engine, diffs, still_differs: vec![] });
             }
         }
     }
@@ -566,7 +599,7 @@ impl<'a> Runner<'a> {
                     Ok(_) => Pass,
                 }
             }
-            WastDirective::Invoke(invoke) => match self.invoke(&invoke) {
+            WastDirective::Invoke(invoke) => match self.invoke(&invoke, &[]) {
                 Run::Skip(why) => Skip(why),
                 Run::Fail(why) => Fail(why, vec![]),
                 Run::Done(outcomes) => self.expect(&outcomes, |_, o| match o {
@@ -578,16 +611,28 @@ impl<'a> Runner<'a> {
                 if results.iter().any(|r| matches!(r, WastRet::Core(WastRetCore::V128(_)))) {
                     return Skip("SIMD (v128) is not modelled".into());
                 }
-                match self.execute(exec) {
+                match self.execute(exec, &results) {
                     Run::Skip(why) => Skip(why),
                     Run::Fail(why) => Fail(why, vec![]),
+                    // The shared limits refused a grow and the run did not
+                    // end as asserted: the limit decided, not the semantics
+                    // (a grow may fail, §4.4.7); every engine has the same limits.
+                    Run::Done(outcomes)
+                        if matches!(
+                            &outcomes[0],
+                            Some(Outcome::Poisoned(Poison::Limit(_) | Poison::Refused { .. }))
+                        ) =>
+                    {
+                        let poison = outcomes[0].as_ref().map(|o| o.to_string()).unwrap_or_default();
+                        Skip(format!("a shared limit decided the result, not the semantics ({poison})"))
+                    }
                     Run::Done(outcomes) => self.expect(&outcomes, |_, o| match o {
                         Outcome::Values(vals) if match_results(vals, &results) => None,
                         other => Some(format!("expected {}, got {other}", show_rets(&results))),
                     }),
                 }
             }
-            WastDirective::AssertTrap { exec, message, .. } => match self.execute(exec) {
+            WastDirective::AssertTrap { exec, message, .. } => match self.execute(exec, &[]) {
                 Run::Skip(why) => Skip(why),
                 Run::Fail(why) => Fail(why, vec![]),
                 Run::Done(outcomes) => self.expect(&outcomes, |e, o| match o {
@@ -596,7 +641,7 @@ impl<'a> Runner<'a> {
                     other => Some(format!("expected trap \"{message}\", got {other}")),
                 }),
             },
-            WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call) {
+            WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call, &[]) {
                 Run::Skip(why) => Skip(why),
                 Run::Fail(why) => Fail(why, vec![]),
                 Run::Done(outcomes) => self.expect(&outcomes, |_, o| match o {
@@ -810,6 +855,13 @@ impl<'a> Runner<'a> {
         let mut outcomes = Vec::new();
         let resolved = self.resolve(&c.imports);
         let unknown = resolved.as_ref().err().cloned();
+        if let Ok(imports) = &resolved {
+            let exporters = imports.iter().filter_map(|i| match i {
+                Resolved::Export { nums, .. } => nums[0],
+                Resolved::Host(_) => None,
+            });
+            self.enter(exporters.collect());
+        }
         for e in 0..self.engines.len() {
             let (num, outcome) = match (&resolved, c.ids[e]) {
                 (_, None) => (None, None),
@@ -868,14 +920,17 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn execute(&mut self, exec: WastExecute<'_>) -> Run {
+    /// Runs an invoke, get or module of an assertion; `asserted` are the
+    /// results an `assert_return` states (none for the others).
+    fn execute(&mut self, exec: WastExecute<'_>, asserted: &[WastRet<'_>]) -> Run {
         match exec {
-            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Invoke(invoke) => self.invoke(&invoke, asserted),
             WastExecute::Get { module, global, .. } => {
                 let inst = match self.instance(module) {
                     Ok(inst) => inst,
                     Err(why) => return Run::Skip(why),
                 };
+                self.enter(inst.nums[0].into_iter().collect());
                 let outcomes = self.each_in(&inst, Phase::Run, |n, eng| eng.get_global(n, global));
                 self.compare_outcomes(&outcomes);
                 Run::Done(outcomes)
@@ -891,7 +946,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Run {
+    fn invoke(&mut self, invoke: &WastInvoke<'_>, asserted: &[WastRet<'_>]) -> Run {
         let inst = match self.instance(invoke.module) {
             Ok(inst) => inst,
             Err(why) => return Run::Skip(why),
@@ -903,7 +958,21 @@ impl<'a> Runner<'a> {
                 Err(why) => return Run::Skip(why),
             }
         }
-        let outcomes = self.each_in(&inst, Phase::Run, |n, eng| eng.invoke(n, invoke.name, &args));
+        self.enter(inst.nums[0].into_iter().collect());
+        let mut outcomes = self.each_in(&inst, Phase::Run, |n, eng| eng.invoke(n, invoke.name, &args));
+        // A grow the shared limits refused made a run return what the
+        // script asserts: the spec allows that refusal (§4.4.7 "memory.grow"
+        // may fail), and the script says this is the result, so it is
+        // compared, not poisoned. Every engine has the same limits.
+        if !asserted.is_empty() {
+            for o in outcomes.iter_mut().flatten() {
+                if let Outcome::Poisoned(Poison::Refused { returned, .. }) = o
+                    && match_results(returned, asserted)
+                {
+                    *o = Outcome::Values(std::mem::take(returned));
+                }
+            }
+        }
         self.compare_outcomes(&outcomes);
         Run::Done(outcomes)
     }
@@ -931,10 +1000,40 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// After every step: host calls and the whole observable state of every
-    /// engine still compared.
-    fn compare_state(&mut self) {
+    /// Before an operation that enters the reference's instances `from`:
+    /// what it can reach, which host calls observe as it runs.
+    fn enter(&mut self, from: Vec<InstNum>) {
+        let pre = self.engines[0].reach(&from);
+        for e in 0..self.engines.len() {
+            if self.runs(e) {
+                self.engines[e].set_scope(pre.clone());
+            }
+        }
+        self.step = Some(match self.step.take() {
+            Some((mut f, s)) => {
+                f.extend(from);
+                (f, s.union(pre))
+            }
+            None => (from, pre),
+        });
+    }
+
+    /// After every step: host calls and the observable state of every
+    /// engine still compared, in the step's scope (what the instances it
+    /// entered could reach before it ran and after: an object out of reach
+    /// keeps its state), or in `scope` if given (the end of the script).
+    fn compare_state(&mut self, scope: Option<Scope>) {
         let calls = self.each(Phase::Observe, |_, e| e.take_host_calls());
+        for call in calls[0].iter().flatten() {
+            if let Some((num, def)) = &call.opened {
+                self.names.insert(*num, format!("${def}, loaded by {} at line {}", call.func, self.line));
+            }
+        }
+        let scope = match (scope, self.step.take()) {
+            (Some(s), _) => s,
+            (None, Some((from, pre))) => pre.union(self.engines[0].reach(&from)),
+            (None, None) => return,
+        };
         if !self.compared(0) {
             return;
         }
@@ -944,7 +1043,7 @@ impl<'a> Runner<'a> {
             return;
         }
         let observations: Vec<_> = (0..self.engines.len())
-            .map(|e| (e == 0 || compared[e]).then(|| self.timed(e, Phase::Observe, |eng| eng.observe())))
+            .map(|e| (e == 0 || compared[e]).then(|| self.timed(e, Phase::Observe, |eng| eng.observe(&scope))))
             .collect();
         let comparing = Instant::now();
         let names = self.names.clone();
@@ -962,12 +1061,31 @@ impl<'a> Runner<'a> {
             let (Some(obs), Some(c)) = (&observations[e], &calls[e]) else { continue };
             self.diffs[e].extend(compare::host_calls(ref_calls, c, &name, &floats));
             let now = compare::observations(reference, obs, &name, &floats);
-            let before = std::mem::take(&mut self.standing[e]);
+            // Differences in objects not observed now stand as they were.
+            let observed: HashSet<String> = (reference.objects.keys().chain(obs.objects.keys()))
+                .map(|(kind, origin)| compare::object_signature(*kind, origin))
+                .collect();
+            let mut before = std::mem::take(&mut self.standing[e]);
+            self.standing[e] = before
+                .extract_if(|sig, _| sig.rsplit_once(':').is_none_or(|(object, _)| !observed.contains(object)))
+                .collect();
+            let engine = self.engines[e].name();
             for d in now {
-                if before.get(&d.signature) != Some(&d) {
-                    self.diffs[e].push(d.clone());
-                }
-                self.standing[e].insert(d.signature.clone(), d);
+                let first = match before.get(&d.signature) {
+                    Some((same, first)) if *same == d => {
+                        let reported =
+                            self.report.divergences.iter_mut().rev().find(|v| v.line == *first && v.engine == engine);
+                        if let Some(v) = reported.filter(|v| v.still_differs.last() != Some(&self.line)) {
+                            v.still_differs.push(self.line);
+                        }
+                        *first
+                    }
+                    _ => {
+                        self.diffs[e].push(d.clone());
+                        self.line
+                    }
+                };
+                self.standing[e].insert(d.signature.clone(), (d, first));
             }
         }
         self.report.time.compare += comparing.elapsed().as_secs_f64();
@@ -1160,7 +1278,7 @@ fn arg_value(arg: &WastArg<'_>) -> Result<Val, String> {
         WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Func, .. }) => Val::FuncRef(None),
         WastArgCore::RefNull(HeapType::Abstract { ty: AbstractHeapType::Extern, .. }) => Val::ExternRef(None),
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
-        other => return Err(format!("argument {other:?} is not in Wasm 2.0")),
+        _ => return Err("a reference argument of a type past Wasm 2.0".into()),
     })
 }
 
@@ -1244,14 +1362,14 @@ fn show_rets(rets: &[WastRet<'_>]) -> String {
             WastRetCore::RefExtern(None) => "(ref.extern)".into(),
             WastRetCore::RefFunc(_) => "(ref.func)".into(),
             WastRetCore::Either(alts) => format!("(either {})", alts.iter().map(one).collect::<Vec<_>>().join(" ")),
-            other => format!("{other:?}"),
+            _ => "(a result of a type past Wasm 2.0)".into(),
         }
     }
     let shown: Vec<String> = rets
         .iter()
         .map(|r| match r {
             WastRet::Core(c) => one(c),
-            other => format!("{other:?}"),
+            _ => "(a component model result)".into(),
         })
         .collect();
     if shown.is_empty() { "nothing".into() } else { shown.join(" ") }

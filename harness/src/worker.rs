@@ -15,7 +15,7 @@
 //! on every step, and the crash is its divergence at that step. A further
 //! crash repeats this, once per engine at most.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -143,6 +143,11 @@ pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> Script
             return partial(script, engines, &halts, crash);
         }
         let culprit = attribute(iso, script, engines, &halts);
+        if crash.signature == HANG && culprit.contains('+') {
+            // No engine with the reference alone runs out of time: the time
+            // is the harness's (or the sum of all), not an engine's hang.
+            return harness_timeout(script, engines, crash);
+        }
         if culprit.is_empty() || halts.iter().any(|h| h.line == crash.line && h.engine == culprit) {
             // No progress: report what the worker found before, with the crash.
             return partial(script, engines, &halts, crash);
@@ -173,18 +178,27 @@ fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) 
     live.iter().map(|e| e.as_str()).collect::<Vec<_>>().join("+")
 }
 
-/// The report of a worker whose crash could not be halted (it crashed where
-/// it had crashed before): what it found up to then, and the crash as a
-/// divergence of the engines not halted yet, the reference excepted (its
-/// own crash would have been attributed to it alone).
-fn partial(script: &str, engines: &[String], halts: &[Halt], crash: Crash) -> ScriptReport {
-    let halted = |e: &String| halts.iter().any(|h| h.engine.split('+').any(|n| n == e));
-    let suspects: Vec<String> = engines[1..].iter().filter(|e| !halted(e)).cloned().collect();
-    let suspects = if suspects.is_empty() { engines[1..].to_vec() } else { suspects };
-    let Delta { passed, failed, skipped, by_text, not_reached, divergences, lanes } = crash.before;
-    let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
-    let directive = crate::wast::directive_at_line(&text, crash.line);
-    let mut report = ScriptReport {
+/// The signature of a step that ran out of time.
+const HANG: &str = "hang";
+
+/// The report of a worker that ran out of time when every engine ran and
+/// in no rerun of the reference with one engine: what it found up to then,
+/// and a failed check of the harness, no engine's divergence.
+fn harness_timeout(script: &str, engines: &[String], crash: Crash) -> ScriptReport {
+    let mut report = found_before(script, engines, crash.before);
+    let what = format!(
+        "the harness {} with every engine running, and with the reference and any one engine it did not: \
+         not attributed to an engine (a slow step; raise --timeout)",
+        crash.what
+    );
+    report.failed.push(Note { line: crash.line, what, engines: vec![] });
+    report
+}
+
+/// What a worker found before it ended without a report.
+fn found_before(script: &str, engines: &[String], before: Delta) -> ScriptReport {
+    let Delta { passed, failed, skipped, by_text, not_reached, divergences, lanes } = before;
+    ScriptReport {
         name: script.to_string(),
         engines: engines.to_vec(),
         passed,
@@ -195,7 +209,20 @@ fn partial(script: &str, engines: &[String], halts: &[Halt], crash: Crash) -> Sc
         divergences,
         lanes,
         time: Default::default(),
-    };
+    }
+}
+
+/// The report of a worker whose crash could not be halted (it crashed where
+/// it had crashed before): what it found up to then, and the crash as a
+/// divergence of the engines not halted yet, the reference excepted (its
+/// own crash would have been attributed to it alone).
+fn partial(script: &str, engines: &[String], halts: &[Halt], crash: Crash) -> ScriptReport {
+    let halted = |e: &String| halts.iter().any(|h| h.engine.split('+').any(|n| n == e));
+    let suspects: Vec<String> = engines[1..].iter().filter(|e| !halted(e)).cloned().collect();
+    let suspects = if suspects.is_empty() { engines[1..].to_vec() } else { suspects };
+    let text = scripts::resolve(script).ok().and_then(|s| s.into_iter().next()).map(|s| s.text).unwrap_or_default();
+    let directive = crate::wast::directive_at_line(&text, crash.line);
+    let mut report = found_before(script, engines, crash.before);
     report.divergences.push(Divergence {
         line: crash.line,
         directive,
@@ -206,6 +233,7 @@ fn partial(script: &str, engines: &[String], halts: &[Halt], crash: Crash) -> Sc
             reference: "completed the step".into(),
             engine: format!("{} again, with the engines that crashed before halted", crash.what),
         }],
+        still_differs: vec![],
     });
     report.failed.push(Note {
         line: crash.line,
@@ -230,20 +258,38 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> R
             signature: "crash".into(),
             before: Delta::default(),
         })?;
-    // Drain both pipes while waiting, so that a chatty worker cannot block.
-    let mut stdout = child.stdout.take().expect("piped");
+    // Drain both pipes while waiting, so that a chatty worker cannot block;
+    // stdout line by line, since the time limit is per step: every step
+    // starts with a line (`line N`) that restarts the clock.
+    let stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout).lines() {
+            let Ok(l) = l else { break };
+            if lines_tx.send(l).is_err() {
+                break;
+            }
+        }
     });
     let err = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = stderr.read_to_string(&mut s);
         s
     });
-    let status = match child.wait_timeout(timeout) {
+    let mut out = Vec::new();
+    let mut hung = false;
+    loop {
+        match lines.recv_timeout(timeout) {
+            Ok(l) => out.push(l),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                hung = true;
+                break;
+            }
+        }
+    }
+    let status = match child.wait_timeout(if hung { Duration::ZERO } else { timeout }) {
         Ok(Some(status)) => Some(status),
         Ok(None) | Err(_) => {
             let _ = child.kill();
@@ -251,10 +297,13 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> R
             None
         }
     };
-    let (out, err) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+    // The pipe closes with the process: the reader ends.
+    let _ = reader.join();
+    out.extend(lines.try_iter());
+    let err = err.join().unwrap_or_default();
     let mut line = 0;
     let mut before = Delta::default();
-    for l in out.lines() {
+    for l in &out {
         if let Some(n) = l.strip_prefix("line ") {
             line = n.parse().unwrap_or(line);
         } else if let Some(json) = l.strip_prefix("delta ")
@@ -273,7 +322,7 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> R
         }
     }
     let (what, signature) = match status {
-        None => (format!("did not finish within {}s (a hang)", timeout.as_secs()), "hang".to_string()),
+        None => (format!("did not finish the step within {}s (a hang)", timeout.as_secs()), HANG.to_string()),
         Some(s) => describe_exit(s, &err),
     };
     Err(Crash { line, what, signature, before })

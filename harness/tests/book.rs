@@ -42,6 +42,7 @@ const GENERATED: &[&str] = &[
     "report-faulty.txt",
     "report-known.txt",
     "run-table.txt",
+    "report.json",
 ];
 
 /// The running example: dlopen → dlsym → call_indirect.
@@ -196,8 +197,16 @@ impl Engine for Recorder {
         self.model.borrow_mut().get_global(instance, export)
     }
 
-    fn observe(&mut self) -> Observation {
-        self.model.borrow_mut().observe()
+    fn observe(&mut self, scope: &lockstep::engine::Scope) -> Observation {
+        self.model.borrow_mut().observe(scope)
+    }
+
+    fn set_scope(&mut self, scope: lockstep::engine::Scope) {
+        self.model.borrow_mut().set_scope(scope)
+    }
+
+    fn reach(&self, from: &[InstNum]) -> lockstep::engine::Scope {
+        self.model.borrow().reach(from)
     }
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {
@@ -675,7 +684,7 @@ fn table_diagram_is_current() {
 /// instance's own objects.
 fn failed_instance_diagram(model: &mut ModelEngine, failed: InstNum, names: &HashMap<InstNum, String>) -> String {
     let mut out = String::new();
-    let obs = model.observe();
+    let obs = model.observe(&lockstep::engine::Scope::All);
     let _ = writeln!(out, "what the observation shows (every table of a live instance):");
     for ((kind, origin), state) in &obs.objects {
         let (Kind::Table, ObjectState::Table { elems }) = (kind, state) else { continue };
@@ -834,6 +843,34 @@ fn reports_are_current() {
         text.push_str(&String::from_utf8_lossy(&output.stdout));
         check_generated(out, &text);
     }
+}
+
+/// The JSON report of the chapter "The JSON report", with every time (the
+/// only floats in it) written as 0.0: they differ from run to run.
+#[test]
+fn json_report_is_current() {
+    let path = std::env::temp_dir().join(format!("book-report-{}.json", std::process::id()));
+    let output = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["wast", "--known", "/dev/null", "--engines", "model,faulty-drop-table-write", "--json"])
+        .arg(&path)
+        .arg("harness/tests/scripts/shared-table.wast")
+        .current_dir(root())
+        .output()
+        .expect("lockstep runs");
+    let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}: {output:?}"));
+    let _ = std::fs::remove_file(&path);
+    let zero_time = |line: &str| {
+        let (key, value) = line.rsplit_once(": ").unwrap_or(("", line.trim_start()));
+        let (number, comma) = value.strip_suffix(',').map_or((value, ""), |n| (n, ","));
+        if number.contains(['.', 'e']) && number.parse::<f64>().is_ok() {
+            let indent = if key.is_empty() { &line[..line.len() - value.len()] } else { "" };
+            let key = if key.is_empty() { String::new() } else { format!("{key}: ") };
+            format!("{indent}{key}0.0{comma}\n")
+        } else {
+            format!("{line}\n")
+        }
+    };
+    check_generated("report.json", &json.lines().map(zero_time).collect::<String>());
 }
 
 // ---------------------------------------------------------------------------

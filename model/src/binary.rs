@@ -28,7 +28,30 @@ fn features() -> WasmFeatures {
 }
 
 /// `module_decode(byte*)` (Appendix A.1): the bytes as a module, or why not.
+/// Bytes that are malformed for Wasm 2.0 but decode with one later feature
+/// say which (`… (the bytes decode with multi_memory, past Wasm 2.0)`).
 pub fn module_decode(bytes: &[u8]) -> Result<Module, DecodeError> {
+    decode(bytes).map_err(|e| match e {
+        DecodeError::Malformed(why) if why.ends_with("is not in Wasm 2.0") => DecodeError::Malformed(why),
+        DecodeError::Malformed(why) => match later_feature(bytes) {
+            Some(f) => DecodeError::Malformed(format!("{why} (the bytes decode with {f}, past Wasm 2.0)")),
+            None => DecodeError::Malformed(why),
+        },
+        other => other,
+    })
+}
+
+/// The one feature past Wasm 2.0 that, added to it, makes wasmparser accept
+/// `bytes`, by its name in wasmparser (`multi_memory`, `tail_call`).
+fn later_feature(bytes: &[u8]) -> Option<String> {
+    let later = WasmFeatures::all().difference(features());
+    later.iter_names().find_map(|(name, f)| {
+        let mut v = wasmparser::Validator::new_with_features(features() | f);
+        v.validate_all(bytes).is_ok().then(|| name.to_lowercase())
+    })
+}
+
+fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     let mut parser = Parser::new(0);
     parser.set_features(features());
     let mut module = Module::default();
@@ -61,7 +84,8 @@ pub fn module_decode(bytes: &[u8]) -> Result<Module, DecodeError> {
                         TypeRef::Table(t) => ImportDesc::Table(table_type(t)?),
                         TypeRef::Memory(t) => ImportDesc::Mem(mem_type(t)?),
                         TypeRef::Global(t) => ImportDesc::Global(global_type(t)?),
-                        other => return Err(not_2_0(format!("import kind {other:?}"))),
+                        TypeRef::Tag(_) => return Err(not_2_0("a tag import (of the exceptions proposal)".into())),
+                        _ => return Err(not_2_0("an import of a kind past Wasm 2.0".into())),
                     };
                     module.imports.push(Import {
                         module: import.module.to_string(),
@@ -105,7 +129,10 @@ pub fn module_decode(bytes: &[u8]) -> Result<Module, DecodeError> {
                         wasmparser::ExternalKind::Table => ExportDesc::Table(export.index),
                         wasmparser::ExternalKind::Memory => ExportDesc::Mem(export.index),
                         wasmparser::ExternalKind::Global => ExportDesc::Global(export.index),
-                        other => return Err(not_2_0(format!("export kind {other:?}"))),
+                        wasmparser::ExternalKind::Tag => {
+                            return Err(not_2_0("a tag export (of the exceptions proposal)".into()));
+                        }
+                        _ => return Err(not_2_0("an export of a kind past Wasm 2.0".into())),
                     };
                     module.exports.push(Export { name: export.name.to_string(), desc });
                 }
@@ -161,7 +188,21 @@ pub fn module_decode(bytes: &[u8]) -> Result<Module, DecodeError> {
                 module.funcs.push(Func { ty, locals: locals.into(), body: body.into() });
             }
             Payload::CustomSection(_) | Payload::End(_) => {}
-            other => return Err(not_2_0(format!("section {other:?}"))),
+            Payload::TagSection(_) => return Err(not_2_0("a tag section (of the exceptions proposal)".into())),
+            Payload::ModuleSection { .. }
+            | Payload::InstanceSection(_)
+            | Payload::CoreTypeSection(_)
+            | Payload::ComponentSection { .. }
+            | Payload::ComponentInstanceSection(_)
+            | Payload::ComponentAliasSection(_)
+            | Payload::ComponentTypeSection(_)
+            | Payload::ComponentCanonicalSection(_)
+            | Payload::ComponentStartSection { .. }
+            | Payload::ComponentImportSection(_)
+            | Payload::ComponentExportSection(_) => {
+                return Err(not_2_0("a component (of the component model)".into()));
+            }
+            _ => return Err(not_2_0("a section past Wasm 2.0".into())),
         }
     }
 
@@ -640,19 +681,29 @@ fn instr(op: Operator<'_>) -> Result<Instr, DecodeError> {
         Operator::I64TruncSatF64S => I::Cvtop(Cvtop::TruncSat(W64, D64, S)),
         Operator::I64TruncSatF64U => I::Cvtop(Cvtop::TruncSat(W64, D64, U)),
 
-        op if is_simd(&op) => return Err(simd()),
-        op => return Err(DecodeError::Malformed(format!("illegal opcode: {op:?} is not in Wasm 2.0"))),
+        op => {
+            return Err(match operator_name(&op) {
+                (_, "simd") => simd(),
+                (name, "mvp") => DecodeError::Malformed(format!("illegal opcode: {name}")),
+                (name, proposal) => not_2_0(format!("{name} (an operator of the {proposal} proposal)")),
+            });
+        }
     })
 }
 
-/// Whether an operator belongs to fixed-width SIMD (Wasm 2.0, not modelled).
-fn is_simd(op: &Operator<'_>) -> bool {
-    let name = format!("{op:?}");
-    !name.contains("Relaxed") && name.starts_with("V128")
-        || name.starts_with("I8x16")
-        || name.starts_with("I16x8")
-        || name.starts_with("I32x4")
-        || name.starts_with("I64x2")
-        || name.starts_with("F32x4")
-        || name.starts_with("F64x2")
+/// An operator's name in wasmparser's table of operators (its visitor's
+/// name: `return_call`, `i32x4_splat`) and the proposal it belongs to
+/// (`tail_call`, `simd`: fixed-width SIMD, Wasm 2.0 but not modelled).
+#[allow(unreachable_patterns)]
+fn operator_name(op: &Operator<'_>) -> (&'static str, &'static str) {
+    macro_rules! names {
+        ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+            match op {
+                $( Operator::$op { .. } => (stringify!($visit), stringify!($proposal)), )*
+                _ => ("visit_unknown", "unknown"),
+            }
+        };
+    }
+    let (visit, proposal) = wasmparser::for_each_operator!(names);
+    (visit.trim_start_matches("visit_"), proposal)
 }

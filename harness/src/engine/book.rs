@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use wasmparser::{ExternalKind, Payload, TypeRef};
 
-use super::{FuncLabel, HostCall, InstNum, Kind, ModuleId, Origin};
+use super::{FuncLabel, HostCall, InstNum, Kind, ModuleId, Origin, Scope};
 use crate::host::LinkState;
 
 /// What an import or export is.
@@ -58,6 +58,8 @@ pub struct Book {
     pub live: Vec<InstNum>,
     pub link: LinkState,
     pub calls: Vec<HostCall>,
+    /// What host calls observe ([`Engine::set_scope`](super::Engine::set_scope)).
+    pub scope: Scope,
 }
 
 pub fn kind_index(k: Kind) -> usize {
@@ -82,7 +84,7 @@ impl ModuleInfo {
                             TypeRef::Table(_) => ExtKind::Object(Kind::Table),
                             TypeRef::Memory(_) => ExtKind::Object(Kind::Memory),
                             TypeRef::Global(_) => ExtKind::Object(Kind::Global),
-                            other => return Err(format!("import {other:?} is not in Wasm 2.0")),
+                            _ => return Err(format!("import {}.{}: a kind past Wasm 2.0", import.module, import.name)),
                         };
                         info.imports.push((import.module.to_string(), import.name.to_string(), kind));
                     }
@@ -99,7 +101,7 @@ impl ModuleInfo {
                             ExternalKind::Table => ExtKind::Object(Kind::Table),
                             ExternalKind::Memory => ExtKind::Object(Kind::Memory),
                             ExternalKind::Global => ExtKind::Object(Kind::Global),
-                            other => return Err(format!("export {other:?} is not in Wasm 2.0")),
+                            _ => return Err(format!("export {}: a kind past Wasm 2.0", export.name)),
                         };
                         info.exports.insert(export.name.to_string(), (kind, export.index));
                     }

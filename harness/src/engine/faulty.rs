@@ -3,7 +3,7 @@
 //! tests run them); no user run should name them.
 
 use super::model::ModelEngine;
-use super::{Engine, HostCall, ImportRef, InstNum, ModuleId, ObjectState, Observation, Outcome, Rejected, Val};
+use super::{Engine, HostCall, ImportRef, InstNum, ModuleId, ObjectState, Observation, Outcome, Rejected, Scope, Val};
 use crate::limits::Limits;
 
 /// What goes wrong.
@@ -28,6 +28,17 @@ pub enum Fault {
     NanPayload,
     /// Its instantiations all fail to link: the others must go on.
     LinkError,
+    /// From its first invocation of an instance other than `#0` on, shows
+    /// byte 0 of `#0`'s memory 0 as 0xff: a write that no code of the step
+    /// could reach (a step observes only its reach; the end of the script
+    /// observes everything).
+    WildWrite,
+    /// Right, but takes 600 ms per invocation: time limits are per step,
+    /// and a step that only all engines together make slow is no engine's hang.
+    Slow,
+    /// Shows every mutable global that holds a nonzero i32 as 0: a global
+    /// write dropped.
+    StaleGlobal,
 }
 
 /// The faulty engines, by name.
@@ -40,6 +51,9 @@ pub const NAMES: &[(&str, Fault)] = &[
     ("faulty-wrong-then-abort", Fault::WrongThenAbort),
     ("faulty-nan-payload", Fault::NanPayload),
     ("faulty-link-error", Fault::LinkError),
+    ("faulty-wild-write", Fault::WildWrite),
+    ("faulty-slow", Fault::Slow),
+    ("faulty-stale-global", Fault::StaleGlobal),
 ];
 
 pub struct FaultyEngine {
@@ -47,12 +61,14 @@ pub struct FaultyEngine {
     fault: Fault,
     name: &'static str,
     invocations: usize,
+    /// Whether the wild write has happened.
+    wild: bool,
 }
 
 impl FaultyEngine {
     pub fn new(name: &str, limits: Limits) -> Option<FaultyEngine> {
         let &(name, fault) = NAMES.iter().find(|(n, _)| *n == name)?;
-        Some(FaultyEngine { inner: ModelEngine::new(limits), fault, name, invocations: 0 })
+        Some(FaultyEngine { inner: ModelEngine::new(limits), fault, name, invocations: 0, wild: false })
     }
 }
 
@@ -78,6 +94,7 @@ impl Engine for FaultyEngine {
 
     fn invoke(&mut self, instance: InstNum, export: &str, args: &[Val]) -> Outcome {
         self.invocations += 1;
+        self.wild |= self.fault == Fault::WildWrite && instance != 0;
         match self.fault {
             Fault::Abort => std::process::abort(),
             Fault::WrongThenAbort if self.invocations > 1 => std::process::abort(),
@@ -85,6 +102,7 @@ impl Engine for FaultyEngine {
             Fault::Hang => loop {
                 std::thread::park();
             },
+            Fault::Slow => std::thread::sleep(std::time::Duration::from_millis(600)),
             _ => {}
         }
         match self.inner.invoke(instance, export, args) {
@@ -120,8 +138,30 @@ impl Engine for FaultyEngine {
         self.inner.get_global(instance, export)
     }
 
-    fn observe(&mut self) -> Observation {
-        let mut obs = self.inner.observe();
+    fn set_scope(&mut self, scope: Scope) {
+        self.inner.set_scope(scope)
+    }
+
+    fn reach(&self, from: &[InstNum]) -> Scope {
+        self.inner.reach(from)
+    }
+
+    fn observe(&mut self, scope: &Scope) -> Observation {
+        let mut obs = self.inner.observe(scope);
+        let first = (super::Kind::Memory, super::Origin::Instance { instance: 0, index: 0 });
+        if self.fault == Fault::StaleGlobal {
+            for o in obs.objects.values_mut() {
+                if let ObjectState::Global { mutable: true, value: v @ Val::I32(1..) } = o {
+                    *v = Val::I32(0);
+                }
+            }
+        }
+        if self.wild
+            && let Some(ObjectState::Memory { bytes }) = obs.objects.get_mut(&first)
+            && let Some(b) = bytes.first_mut()
+        {
+            *b = 0xff;
+        }
         if self.fault == Fault::DropTableWrite {
             let slot = obs.objects.values_mut().find_map(|o| match o {
                 ObjectState::Table { elems } => elems.iter_mut().find(|v| matches!(v, Val::FuncRef(Some(_)))),

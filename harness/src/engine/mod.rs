@@ -18,7 +18,7 @@ pub mod model;
 pub mod wasmi;
 pub mod wasmtime;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 pub use ::model::TrapKind;
@@ -81,6 +81,9 @@ pub enum Poison {
     OutOfFuel,
     /// A resource limiter refused a grow the semantics allowed.
     Limit(String),
+    /// A limit refused a grow (what, named) and the run then returned
+    /// `returned`: compared as that result where the script asserts it.
+    Refused { what: String, returned: Vec<Val> },
     /// The engine does not support something the case uses.
     Unsupported(String),
 }
@@ -108,6 +111,42 @@ pub struct Observation {
     pub objects: BTreeMap<(Kind, Origin), ObjectState>,
 }
 
+/// Which instances an observation reads: the objects they hold (defined or
+/// imported). A step can change only what the code it runs can reach, so
+/// the runner observes that after each step and everything at the end of a
+/// script; observing every memory after every step would cost instances ×
+/// memory size per step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Every live instance.
+    #[default]
+    All,
+    /// These instances and every instance numbered `since` or later (the
+    /// ones the step creates).
+    Held { instances: BTreeSet<InstNum>, since: InstNum },
+}
+
+impl Scope {
+    /// Whether the objects instance `num` holds are in scope.
+    pub fn holds(&self, num: InstNum) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Held { instances, since } => num >= *since || instances.contains(&num),
+        }
+    }
+
+    /// Both scopes.
+    pub fn union(self, other: Scope) -> Scope {
+        match (self, other) {
+            (Scope::Held { mut instances, since }, Scope::Held { instances: more, since: s }) => {
+                instances.extend(more);
+                Scope::Held { instances, since: since.min(s) }
+            }
+            _ => Scope::All,
+        }
+    }
+}
+
 /// A call that wasm made to a host function of the `lockstep` module: a step
 /// of its own, with what was observable when it was made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +158,9 @@ pub struct HostCall {
     /// Why it answered -1, for a person (`no module definition named
     /// "libx"`); not compared: the results are.
     pub why: Option<String>,
+    /// The instance a `dlopen` made (also one whose instantiation then
+    /// trapped) and the definition's name, for reports.
+    pub opened: Option<(InstNum, String)>,
 }
 
 /// Why a module was not compiled.
@@ -216,8 +258,21 @@ pub trait Engine {
     /// Reads an exported global.
     fn get_global(&mut self, instance: InstNum, export: &str) -> Outcome;
 
-    /// Everything observable now.
-    fn observe(&mut self) -> Observation;
+    /// The objects in `scope` as they are now: every table, memory and
+    /// global held by an instance in scope, once each, by origin.
+    fn observe(&mut self, scope: &Scope) -> Observation;
+
+    /// The scope that `lockstep` host calls observe in the operations that
+    /// follow (a host call's observation is compared like a step's).
+    fn set_scope(&mut self, scope: Scope);
+
+    /// What an operation entering `from` can change, computed in this
+    /// engine's store: [`Scope::All`] for an engine that cannot tell (only
+    /// the reference is asked).
+    fn reach(&self, from: &[InstNum]) -> Scope {
+        let _ = from;
+        Scope::All
+    }
 
     /// The host calls made since the last call of this.
     fn take_host_calls(&mut self) -> Vec<HostCall>;
@@ -289,7 +344,7 @@ impl fmt::Display for Poison {
         match self {
             Poison::StackExhausted => f.write_str("call stack exhausted"),
             Poison::OutOfFuel => f.write_str("fuel ran out"),
-            Poison::Limit(what) => write!(f, "limit: {what}"),
+            Poison::Limit(what) | Poison::Refused { what, .. } => write!(f, "limit: {what}"),
             Poison::Unsupported(what) => write!(f, "unsupported: {what}"),
         }
     }

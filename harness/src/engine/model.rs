@@ -3,7 +3,7 @@
 //! a table's defining instance.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
 use model::embed::{self, ExternVal, Store, ValidModule};
@@ -13,7 +13,7 @@ use model::{DecodeError, Error, ExhaustionKind};
 
 use super::{
     Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
-    Rejected, Val,
+    Rejected, Scope, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::limits::Limits;
@@ -39,6 +39,8 @@ struct Book {
     lockstep: Vec<(String, FuncAddr)>,
     link: LinkState,
     calls: Vec<HostCall>,
+    /// What host calls observe.
+    scope: Scope,
     /// A poison (a dlopen that ran out of something) or an unclassified
     /// error raised inside a host call, to report as the run's outcome once
     /// the caller's run has unwound.
@@ -106,13 +108,33 @@ impl ModelEngine {
         self.store.trace = Some(model::exec::Trace::new(model::exec::Trace::DEFAULT_LIMIT));
     }
 
-    /// The steps recorded since the last call, and how many more ran past
-    /// the trace's limit and were only counted.
+    /// Starts handing every step to `sink` as it is taken, with the label of
+    /// its function (`None`: instantiation code) and its operands as every
+    /// engine shows them: at most `limit` steps between two
+    /// [`Self::take_trace`], the rest only counted.
+    pub fn stream_trace(
+        &mut self,
+        limit: usize,
+        mut sink: impl FnMut(&model::exec::TraceStep, Option<FuncLabel>, Vec<Val>) + 'static,
+    ) {
+        let book = self.book.clone();
+        let each = move |store: &Store, step: model::exec::TraceStep| {
+            let (place, operands) = {
+                let b = book.borrow();
+                (
+                    step.func.map(|f| func_label(store, &b, f)),
+                    step.operands.iter().map(|v| to_val(store, &b, v)).collect(),
+                )
+            };
+            sink(&step, place, operands)
+        };
+        self.store.trace = Some(model::exec::Trace::streaming(limit, Box::new(each)));
+    }
+
+    /// The steps recorded since the last call (none when streamed), and how
+    /// many more ran past the trace's limit and were only counted.
     pub fn take_trace(&mut self) -> (Vec<model::exec::TraceStep>, u64) {
-        match self.store.trace.as_mut() {
-            Some(t) => (std::mem::take(&mut t.steps), std::mem::take(&mut t.dropped)),
-            None => (vec![], 0),
-        }
+        self.store.trace.as_mut().map_or((vec![], 0), |t| t.take())
     }
 
     /// A function's label.
@@ -135,7 +157,10 @@ fn lockstep_call(
     args: &[Value],
 ) -> Result<Vec<Value>, Error> {
     let args: Vec<Val> = args.iter().map(|v| to_val(store, &book.borrow(), v)).collect();
-    let observation = observe(store, &book.borrow());
+    let observation = {
+        let b = book.borrow();
+        observe(store, &b, &b.scope)
+    };
     let mut cx = HostCx { store, book, caller };
     let (record, result) = host::call_recorded(&mut cx, name, args, observation);
     book.borrow_mut().calls.push(record);
@@ -291,7 +316,11 @@ fn outcome(store: &Store, refusals_before: u64, inner: Option<Outcome>, r: Resul
         return o;
     }
     if store.policy_refusals != refusals_before {
-        return Outcome::Poisoned(Poison::Limit("the model's growth policy refused a grow".into()));
+        let what = store.last_refusal.clone().unwrap_or_default();
+        return Outcome::Poisoned(match r {
+            Ok(returned) => Poison::Refused { what, returned },
+            Err(_) => Poison::Limit(what),
+        });
     }
     match r {
         Ok(vals) => Outcome::Values(vals),
@@ -332,9 +361,9 @@ fn from_val(v: &Val) -> Option<Value> {
     })
 }
 
-fn observe(store: &Store, b: &Book) -> Observation {
+fn observe(store: &Store, b: &Book, scope: &Scope) -> Observation {
     let mut obs = Observation::default();
-    for &num in &b.live {
+    for &num in b.live.iter().filter(|&&n| scope.holds(n)) {
         let inst = &store[b.instances[num as usize]];
         for a in &inst.tableaddrs {
             let elems = store[*a].elem.iter().map(|r| to_val(store, b, &Value::Ref(*r))).collect();
@@ -408,8 +437,51 @@ impl Engine for ModelEngine {
         }
     }
 
-    fn observe(&mut self) -> Observation {
-        observe(&self.store, &self.book.borrow())
+    fn observe(&mut self, scope: &Scope) -> Observation {
+        observe(&self.store, &self.book.borrow(), scope)
+    }
+
+    fn set_scope(&mut self, scope: Scope) {
+        self.book.borrow_mut().scope = scope;
+    }
+
+    /// The instances whose code an operation entering `from` can run: the
+    /// closure over every function an instance holds (its own, imported,
+    /// in a table or an element segment it holds, in a global it holds), to
+    /// the instance that function belongs to; and every instance the
+    /// operation creates.
+    fn reach(&self, from: &[InstNum]) -> Scope {
+        let b = self.book.borrow();
+        let store = &self.store;
+        // Numbers follow addresses, so the instances are sorted by address.
+        let number = |m: ModuleAddr| b.instances.binary_search(&m).ok().map(|n| n as InstNum);
+        let (mut seen, mut todo) = (BTreeSet::new(), from.to_vec());
+        while let Some(n) = todo.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            let Some(&m) = b.instances.get(n as usize) else { continue };
+            let inst = &store[m];
+            let func = |r: &Ref| match r {
+                Ref::Func(f) => Some(*f),
+                _ => None,
+            };
+            let tables = inst.tableaddrs.iter().flat_map(|&t| store[t].elem.iter().filter_map(func));
+            let segments = inst.elemaddrs.iter().flat_map(|&e| store[e].elem.iter().filter_map(func));
+            let globals = inst.globaladdrs.iter().filter_map(|&g| match &store[g].value {
+                Value::Ref(r) => func(r),
+                _ => None,
+            });
+            for f in inst.funcaddrs.iter().copied().chain(tables).chain(segments).chain(globals) {
+                if let FuncInst::Wasm { module, .. } = &store[f]
+                    && let Some(k) = number(*module)
+                    && !seen.contains(&k)
+                {
+                    todo.push(k);
+                }
+            }
+        }
+        Scope::Held { instances: seen, since: b.instances.len() as InstNum }
     }
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {

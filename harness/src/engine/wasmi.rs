@@ -30,7 +30,7 @@ use wasmi::{
 use super::book::{Book, ExtKind, ModuleInfo, Provenance, kind_index};
 use super::{
     Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
-    Rejected, TrapKind, Val,
+    Rejected, Scope, TrapKind, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument::{self, Probe};
@@ -163,7 +163,8 @@ impl WasmiEngine {
                 ty,
                 move |caller: Caller<'_, Data>, params: &[WVal], results: &mut [WVal]| {
                     let args: Vec<Val> = params.iter().map(|v| to_val(&caller, v)).collect();
-                    let observation = observe(&caller);
+                    let scope = caller.data().book.scope.clone();
+                    let observation = observe(&caller, &scope);
                     let mut cx = HostCx { caller };
                     let (record, result) = host::call_recorded(&mut cx, name, args, observation);
                     let mut caller = cx.caller;
@@ -484,10 +485,10 @@ fn from_val(store: &mut Store<Data>, v: &Val) -> Option<WVal> {
 
 /// Every table, memory and global of every live instance, through the
 /// reserved exports. Reads only: no wasm runs.
-fn observe(store: &impl AsContext<Data = Data>) -> Observation {
+fn observe(store: &impl AsContext<Data = Data>, scope: &Scope) -> Observation {
     let mut obs = Observation::default();
     let live = store.as_context().data().book.live.clone();
-    for num in live {
+    for num in live.into_iter().filter(|&n| scope.holds(n)) {
         let ctx = store.as_context();
         let inst = ctx.data().instances[num as usize].expect("live instances have handles");
         let origins = ctx.data().book.instances[num as usize].origins.clone();
@@ -660,11 +661,12 @@ impl Engine for WasmiEngine {
         set_fuel(&mut self.store);
         match f.call(&mut self.store, &args, &mut results) {
             Ok(()) => {
-                let refused = self.store.data().limiter.refusals != refusals;
-                if refused {
-                    return Outcome::Poisoned(self.store.data().limiter.poison());
+                let vals = results.iter().map(|v| to_val(&self.store, v)).collect();
+                let limiter = &self.store.data().limiter;
+                if limiter.refusals != refusals {
+                    return Outcome::Poisoned(limiter.refused(vals));
                 }
-                Outcome::Values(results.iter().map(|v| to_val(&self.store, v)).collect())
+                Outcome::Values(vals)
             }
             Err(e) => outcome(&mut self.store, refusals, &e),
         }
@@ -683,8 +685,12 @@ impl Engine for WasmiEngine {
         }
     }
 
-    fn observe(&mut self) -> Observation {
-        observe(&self.store)
+    fn observe(&mut self, scope: &Scope) -> Observation {
+        observe(&self.store, scope)
+    }
+
+    fn set_scope(&mut self, scope: Scope) {
+        self.store.data_mut().book.scope = scope;
     }
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {
@@ -730,7 +736,7 @@ mod tests {
         let host = Some(FuncLabel::Host("spectest.print_i32".into()));
         let t = (Kind::Table, Origin::Instance { instance: 0, index: 0 });
         let elems = vec![Val::FuncRef(label(2)), Val::FuncRef(label(1)), Val::FuncRef(host)];
-        assert_eq!(e.observe().objects[&t], ObjectState::Table { elems });
+        assert_eq!(e.observe(&Scope::All).objects[&t], ObjectState::Table { elems });
 
         // Element segments that write into #0's table, then trap.
         let wat = r#"(module
@@ -743,7 +749,9 @@ mod tests {
         let table = ImportRef::Export { instance: 0, name: "t".into() };
         let (num, outcome) = e.instantiate(bad, &[table]);
         assert_eq!((num, outcome), (Some(1), Outcome::Trap(TrapKind::OutOfBoundsTableAccess)));
-        let Some(ObjectState::Table { elems }) = e.observe().objects.get(&t).cloned() else { panic!("no table") };
+        let Some(ObjectState::Table { elems }) = e.observe(&Scope::All).objects.get(&t).cloned() else {
+            panic!("no table")
+        };
         assert_eq!(elems[1], Val::FuncRef(Some(FuncLabel::Wasm { instance: 1, index: 0 })));
     }
 }

@@ -12,7 +12,7 @@ use wasmtime::{
 use super::book::{Book, ModuleInfo, Provenance, kind_index};
 use super::{
     Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
-    Rejected, TrapKind, Val,
+    Rejected, Scope, TrapKind, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument;
@@ -246,7 +246,8 @@ impl WasmtimeEngine {
                         return Ok(());
                     }
                     let args: Vec<Val> = params.iter().map(|v| to_val(&mut caller, v)).collect();
-                    let observation = observe(&mut caller);
+                    let scope = caller.data().book.scope.clone();
+                    let observation = observe(&mut caller, &scope);
                     let mut cx = HostCx { caller };
                     let (record, result) = host::call_recorded(&mut cx, name, args, observation);
                     let mut caller = cx.caller;
@@ -486,13 +487,13 @@ fn from_val(store: &mut impl AsContextMut<Data = Data>, v: &Val) -> Option<WVal>
 
 /// Every table, memory and global of every live instance, through the
 /// reserved exports.
-fn observe(store: &mut impl AsContextMut<Data = Data>) -> Observation {
+fn observe(store: &mut impl AsContextMut<Data = Data>, scope: &Scope) -> Observation {
     // Externrefs read here stay rooted only until the observation is made.
-    let mut scope = RootScope::new(store);
-    let store = &mut scope;
+    let mut roots = RootScope::new(store);
+    let store = &mut roots;
     let mut obs = Observation::default();
     let live = store.as_context().data().book.live.clone();
-    for num in live {
+    for num in live.into_iter().filter(|&n| scope.holds(n)) {
         let ctx = store.as_context();
         let inst = ctx.data().instances[num as usize].expect("live instances have handles");
         let origins = ctx.data().book.instances[num as usize].origins.clone();
@@ -696,11 +697,12 @@ impl Engine for WasmtimeEngine {
         set_fuel(&mut store);
         match f.call(&mut store, &args, &mut results) {
             Ok(()) => {
-                let refused = store.as_context().data().limiter.refusals != refusals;
-                if refused {
-                    return Outcome::Poisoned(store.as_context().data().limiter.poison());
+                let vals = results.iter().map(|v| to_val(&mut store, v)).collect();
+                let limiter = &store.as_context().data().limiter;
+                if limiter.refusals != refusals {
+                    return Outcome::Poisoned(limiter.refused(vals));
                 }
-                Outcome::Values(results.iter().map(|v| to_val(&mut store, v)).collect())
+                Outcome::Values(vals)
             }
             Err(e) => outcome(&mut store, refusals, &e),
         }
@@ -720,8 +722,12 @@ impl Engine for WasmtimeEngine {
         }
     }
 
-    fn observe(&mut self) -> Observation {
-        observe(&mut self.store)
+    fn observe(&mut self, scope: &Scope) -> Observation {
+        observe(&mut self.store, scope)
+    }
+
+    fn set_scope(&mut self, scope: Scope) {
+        self.store.data_mut().book.scope = scope;
     }
 
     fn take_host_calls(&mut self) -> Vec<HostCall> {

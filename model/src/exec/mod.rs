@@ -27,44 +27,88 @@ pub struct TraceStep {
     pub operands: Vec<Value>,
 }
 
-/// The steps recorded for a trace, at most `limit` of them: a step past it
-/// is only counted in `dropped`, so that tracing a loop that runs until the
-/// step budget ends cannot take all the host's memory.
-#[derive(Clone, Debug)]
+/// Where a trace's steps go: into [`Trace::steps`], or, with a sink, each
+/// handed to it as it is taken, with the store it was taken in (to name what
+/// it shows), so that a long run streams in constant memory.
+pub type TraceSink = Box<dyn FnMut(&Store, TraceStep)>;
+
+/// The steps recorded for a trace, at most `limit` of them until the next
+/// [`Trace::take`]: a step past it is only counted in `dropped`, so that
+/// tracing a loop that runs until the step budget ends costs neither all the
+/// host's memory nor a record per step.
 pub struct Trace {
+    /// Steps recorded and not yet taken (always empty with a `sink`).
     pub steps: Vec<TraceStep>,
+    /// Steps recorded between two takes.
     pub limit: usize,
+    /// Steps recorded since the last take, into `steps` or the sink.
+    pub recorded: usize,
+    /// Steps past `limit` since the last take, counted and not recorded.
     pub dropped: u64,
+    /// Where steps go instead of `steps`.
+    pub sink: Option<TraceSink>,
 }
 
 impl Trace {
     /// The steps a trace keeps by default before it only counts them.
     pub const DEFAULT_LIMIT: usize = 1_000_000;
 
+    /// A trace that keeps its steps in [`Trace::steps`].
     pub fn new(limit: usize) -> Trace {
-        Trace { steps: Vec::new(), limit, dropped: 0 }
+        Trace { steps: Vec::new(), limit, recorded: 0, dropped: 0, sink: None }
+    }
+
+    /// A trace that hands each step to `sink` as it is taken.
+    pub fn streaming(limit: usize, sink: TraceSink) -> Trace {
+        Trace { sink: Some(sink), ..Trace::new(limit) }
+    }
+
+    /// The steps kept and the number dropped since the last take; the limit
+    /// starts again.
+    pub fn take(&mut self) -> (Vec<TraceStep>, u64) {
+        self.recorded = 0;
+        (std::mem::take(&mut self.steps), std::mem::take(&mut self.dropped))
+    }
+}
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trace")
+            .field("steps", &self.steps)
+            .field("limit", &self.limit)
+            .field("recorded", &self.recorded)
+            .field("dropped", &self.dropped)
+            .field("sink", &self.sink.as_ref().map(|_| ".."))
+            .finish()
     }
 }
 
 fn record(store: &mut Store, t: &Thread) {
     let depth = store.depth + t.frames.len();
-    if let Some(trace) = &mut store.trace
-        && trace.steps.len() >= trace.limit
-    {
+    let (Some(trace), Some(frame)) = (&mut store.trace, t.frames.last()) else { return };
+    if trace.recorded >= trace.limit {
         trace.dropped += 1;
         return;
     }
-    if let (Some(Trace { steps: trace, .. }), Some(frame)) = (&mut store.trace, t.frames.last()) {
-        // The frame's operands start where its body's label was entered.
-        let base = t.labels.get(frame.labels as usize).map_or(frame.locals, |l| l.height) as usize;
-        let n = t.stack.len().saturating_sub(base).min(3);
-        trace.push(TraceStep {
-            depth,
-            func: frame.func,
-            pc: frame.pc,
-            instr: frame.code[frame.pc as usize],
-            operands: t.stack[t.stack.len() - n..].to_vec(),
-        });
+    trace.recorded += 1;
+    // The frame's operands start where its body's label was entered.
+    let base = t.labels.get(frame.labels as usize).map_or(frame.locals, |l| l.height) as usize;
+    let n = t.stack.len().saturating_sub(base).min(3);
+    let step = TraceStep {
+        depth,
+        func: frame.func,
+        pc: frame.pc,
+        instr: frame.code[frame.pc as usize],
+        operands: t.stack[t.stack.len() - n..].to_vec(),
+    };
+    let Some(mut sink) = trace.sink.take() else {
+        trace.steps.push(step);
+        return;
+    };
+    // Out of the store while it runs, so that it can read the store.
+    sink(store, step);
+    if let Some(trace) = &mut store.trace {
+        trace.sink = Some(sink);
     }
 }
 

@@ -79,6 +79,9 @@ pub struct Store {
     /// the declared max): an embedder comparing with another implementation
     /// must know that a -1 came from a limit, not from the semantics.
     pub policy_refusals: u64,
+    /// The last such refusal, named (`memory growth to 2000 pages exceeds
+    /// the limit of 1024 pages`).
+    pub last_refusal: Option<String>,
     /// When `Some`, every step of [`crate::exec::run`] is recorded here
     /// (for traces; costs one branch per step when `None`).
     pub trace: Option<crate::exec::Trace>,
@@ -304,6 +307,7 @@ impl Store {
         }
         if new > cap {
             self.policy_refusals += 1;
+            self.last_refusal = Some(format!("table growth to {new} elements exceeds the limit of {cap}"));
             return None;
         }
         let table = &mut self[a];
@@ -325,6 +329,7 @@ impl Store {
         }
         if new > cap {
             self.policy_refusals += 1;
+            self.last_refusal = Some(format!("memory growth to {new} pages exceeds the limit of {cap} pages"));
             return None;
         }
         let mem = &mut self[a];

@@ -313,7 +313,13 @@ impl<'m> ExprValidator<'_, 'm> {
                 }
                 Ok(())
             }
-            other => invalid(format!("constant expression required: found {other:?}")),
+            other @ Instr::IBinop(
+                _,
+                crate::syntax::IBinop::Add | crate::syntax::IBinop::Sub | crate::syntax::IBinop::Mul,
+            ) => invalid(format!(
+                "constant expression required: found {other} (extended constant expressions are past Wasm 2.0)"
+            )),
+            other => invalid(format!("constant expression required: found {other}")),
         }
     }
 

@@ -32,7 +32,10 @@ pub(crate) fn module(m: &Module) -> Result {
     }
     // Multiple memories are a later proposal.
     if c.mems.len() > 1 {
-        return invalid(format!("multiple memories: {} memories", c.mems.len()));
+        return invalid(format!(
+            "multiple memories: {} memories (multi-memory is past Wasm 2.0, which allows one)",
+            c.mems.len()
+        ));
     }
     for g in &m.globals {
         global(&c_const, g)?;
