@@ -293,3 +293,24 @@ fn a_report_names_a_dlopened_instance_and_why_a_host_call_failed() {
     assert_eq!(diffs[0].reference, format!("(i32.const -1) ({reason})"));
     assert_eq!(diffs[0].engine, "(i32.const 0)");
 }
+
+#[test]
+fn features_past_wasm_2_are_named_in_plain_words() {
+    let cases = [
+        ("(module (memory 1) (memory 1))", "multi-memory is past Wasm 2.0"),
+        (
+            "(module (memory 1) (memory 1) (func (drop (i32.load 1 (i32.const 0)))))",
+            "the bytes decode with multi_memory, past Wasm 2.0",
+        ),
+        ("(module (func $f (return_call $f)))", "return_call (an operator of the tail_call proposal)"),
+        ("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "found i32.add (extended constant"),
+        ("(module (tag))", "a tag section (of the exceptions proposal)"),
+    ];
+    for (module, named) in cases {
+        let r = lockstep_run(&["model"], module);
+        let what = &r.failed.first().unwrap_or_else(|| panic!("{module}: {r:?}")).what;
+        assert!(what.contains(named), "{module}: {what}");
+        // No Rust `Debug` text: no struct braces, no `Variant(` forms.
+        assert!(!what.contains('{') && !what.contains("Section(") && !what.contains("IBinop"), "{what}");
+    }
+}
