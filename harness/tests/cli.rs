@@ -98,6 +98,10 @@ fn what_cannot_run_exits_2_with_a_message() {
     // clap's own errors: no path, an unknown flag.
     assert_eq!(lockstep(&["wast"]).status.code(), Some(2));
     assert_eq!(lockstep(&["wast", "--no-such-flag", &no_calls()]).status.code(), Some(2));
+    // A campaign of no jobs would run case 0 forever.
+    let out = lockstep(&["fuzz", "--jobs", "0", "--cases", "1", "--out", empty.0.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("--jobs must be at least 1"), "{out:?}");
 }
 
 #[test]
