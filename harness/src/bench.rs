@@ -95,3 +95,53 @@ fn run_wasmi(bytes: &[u8], arg: i32) -> Result<i32, String> {
     let run = instance.get_typed_func::<i32, i32>(&store, "run").map_err(|e| e.to_string())?;
     run.call(&mut store, arg).map_err(|e| e.to_string())
 }
+
+/// The script runner's cost per directive at a script length: a script of
+/// one module and `n` `assert_return`s, run in this process on `engines`.
+pub struct RunnerFigures {
+    pub n: usize,
+    pub engines: String,
+    /// The median wall time of the whole script.
+    pub total: Duration,
+}
+
+impl RunnerFigures {
+    /// Microseconds per directive.
+    pub fn per_directive_us(&self) -> f64 {
+        self.total.as_secs_f64() * 1e6 / self.n as f64
+    }
+}
+
+/// The script lengths `bench --runner` measures: the cost per directive
+/// must stay flat across them (it grew 5× from 1,000 to 8,000 when every
+/// directive's line was found by scanning the text from its start).
+pub const RUNNER_LENGTHS: [usize; 4] = [1_000, 4_000, 16_000, 64_000];
+
+/// The runner over growing scripts, on the model alone and on the default engines.
+pub fn runner(reps: usize) -> Result<Vec<RunnerFigures>, String> {
+    let mut figures = Vec::new();
+    for engines in ["model", "model,wasmi,wasmtime"] {
+        for n in RUNNER_LENGTHS {
+            let mut text = String::from(
+                "(module (func (export \"f\") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))\n",
+            );
+            for i in 0..n {
+                text.push_str(&format!("(assert_return (invoke \"f\" (i32.const {i})) (i32.const {}))\n", i + 1));
+            }
+            let mut times = Vec::new();
+            for _ in 0..reps {
+                let made = engines
+                    .split(',')
+                    .map(|e| crate::engine::make(e, Default::default()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (t, r) = time(|| crate::wast::run_script("runner.wast", &text, made));
+                if r.passed != n + 1 {
+                    return Err(format!("runner bench: {} of {} checks passed", r.passed, n + 1));
+                }
+                times.push(t);
+            }
+            figures.push(RunnerFigures { n, engines: engines.to_string(), total: median(times) });
+        }
+    }
+    Ok(figures)
+}

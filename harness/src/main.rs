@@ -88,6 +88,10 @@ enum Command {
         /// Only the workloads whose name contains this.
         #[arg(long)]
         only: Option<String>,
+        /// Instead: the script runner's cost per directive over growing
+        /// scripts (it must stay flat).
+        #[arg(long)]
+        runner: bool,
     },
     /// Run one script in this process and print its report as JSON (what
     /// the other commands run in each worker process).
@@ -174,7 +178,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args, true),
         Command::Replay { opts, script } => replay(&opts, &script),
         Command::Trace { max_steps, script } => trace(&script, max_steps),
-        Command::Bench { reps, only } => run_bench(reps, only.as_deref()),
+        Command::Bench { reps, runner: true, .. } => run_runner_bench(reps),
+        Command::Bench { reps, only, .. } => run_bench(reps, only.as_deref()),
         Command::Worker { engines, stream: true, .. } => worker::stream_main(&engines).map(|()| true),
         Command::Worker { engines, script, halts, .. } => serde_json::from_str(&halts)
             .map_err(|e| format!("bad --halts: {e}"))
@@ -429,6 +434,14 @@ fn trace(script: &str, max_steps: usize) -> Result<bool, String> {
     let report = lockstep::trace::trace_to(&s.name, &s.text, max_steps, Box::new(out))
         .map_err(|e| format!("{}: writing the trace: {e}", s.name))?;
     Ok(report.failed.is_empty())
+}
+
+fn run_runner_bench(reps: usize) -> Result<bool, String> {
+    println!("{:<22} {:>8} {:>12} {:>14}", "engines", "N", "total", "per directive");
+    for f in bench::runner(reps.max(1))? {
+        println!("{:<22} {:>8} {:>12.2?} {:>11.1} µs", f.engines, f.n, f.total, f.per_directive_us());
+    }
+    Ok(true)
 }
 
 fn run_bench(reps: usize, only: Option<&str>) -> Result<bool, String> {

@@ -481,8 +481,9 @@ fn modules_before(text: &str, line: usize) -> Vec<String> {
     let Ok(buf) = wast::parser::ParseBuffer::new_with_lexer(lexer) else { return vec![] };
     let Ok(script) = wast::parser::parse::<wast::Wast<'_>>(&buf) else { return vec![] };
     let mut out = Vec::new();
+    let lines = crate::wast::LineIndex::new(text);
     for d in script.directives {
-        let (at, offset) = (d.span().linecol_in(text).0 + 1, d.span().offset());
+        let (at, offset) = (lines.line(d.span().offset()), d.span().offset());
         if at > line {
             break;
         }

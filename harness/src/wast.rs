@@ -329,7 +329,7 @@ pub fn run_script_with(
     report.time.parse += parsing.elapsed().as_secs_f64();
     let mut runner = Runner::new(text, engines, report, halts.to_vec());
     for directive in wast.directives {
-        before(&runner.report, directive.span().linecol_in(text).0 + 1);
+        before(&runner.report, runner.lines.line(directive.span().offset()));
         runner.directive(directive);
     }
     runner.finish();
@@ -378,6 +378,7 @@ struct Instantiated {
 
 struct Runner<'a> {
     text: &'a str,
+    lines: LineIndex,
     engines: Vec<Box<dyn Engine>>,
     report: ScriptReport,
     /// `register`ed names.
@@ -412,6 +413,7 @@ impl<'a> Runner<'a> {
         let n = engines.len();
         Runner {
             text,
+            lines: LineIndex::new(text),
             engines,
             report,
             registry: HashMap::new(),
@@ -456,7 +458,7 @@ impl<'a> Runner<'a> {
 
     fn directive(&mut self, d: WastDirective<'_>) {
         let span = d.span();
-        self.line = span.linecol_in(self.text).0 + 1;
+        self.line = self.lines.line(span.offset());
         self.directive = directive_text(self.text, span.offset());
         self.apply_halts();
         let line = self.line;
@@ -1206,6 +1208,22 @@ enum Bytes {
     /// A text module the `wast` crate rejected (why): malformed or invalid as text.
     Text(String),
     Unencodable(String),
+}
+
+/// Where each line of a text starts, to find an offset's line in log time
+/// (the `wast` crate's `linecol_in` scans from the start: a script's
+/// directives would cost quadratic time).
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        LineIndex(std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect())
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
 }
 
 /// The source text of the directive at `offset`: up to its closing paren.
