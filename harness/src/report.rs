@@ -18,6 +18,9 @@ use crate::wast::{Divergence, Note, ScriptReport};
 #[derive(Debug, Default, Clone)]
 pub struct Known {
     entries: Vec<KnownEntry>,
+    /// The known file's folder, where its findings are, as reports show it
+    /// (`corpus/findings/` for the project's own).
+    pub folder: String,
 }
 
 #[derive(Debug, Clone)]
@@ -64,9 +67,19 @@ pub fn blank_numbers(s: &str) -> String {
 
 impl Known {
     /// Reads `script line engine signature finding.wast` lines (`#`
-    /// comments); script paths are relative to the repository.
+    /// comments); script paths, and the findings, are relative to the known
+    /// file's own folder (so another repository keeps its own file beside
+    /// its scripts).
     pub fn load(path: &str) -> Result<Known, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        let file = std::path::Path::new(path);
+        let base = file.parent().unwrap_or(std::path::Path::new("."));
+        let base = if base.as_os_str().is_empty() { std::path::Path::new(".") } else { base };
+        let folder = if path == DEFAULT_KNOWN {
+            "corpus/findings/".to_string()
+        } else {
+            format!("{}/", base.display())
+        };
         let mut entries = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
@@ -79,14 +92,14 @@ impl Known {
             };
             let line = at.parse().map_err(|_| format!("{path}:{}: bad line number {at}", n + 1))?;
             entries.push(KnownEntry {
-                script: script_key(script, repository()),
+                script: script_key(script, base),
                 line,
                 engine: engine.into(),
                 signature: signature.into(),
                 finding: finding.into(),
             });
         }
-        Ok(Known { entries })
+        Ok(Known { entries, folder })
     }
 
     /// The finding that explains one difference of a divergence, if any.
@@ -208,6 +221,8 @@ pub struct Totals {
     pub engines: Vec<(String, usize, usize)>,
     /// Skips by reason.
     pub skip_reasons: Vec<(String, usize)>,
+    /// The known findings' folder ([`Known::folder`]).
+    pub known_folder: String,
 }
 
 /// The failed checks that a known finding does not explain. A failed check
@@ -230,6 +245,7 @@ pub fn unexplained_failures<'a>(r: &'a ScriptReport, known: &Known) -> Vec<&'a N
 
 impl Totals {
     pub fn add(&mut self, r: &ScriptReport, known: &Known) {
+        self.known_folder.clone_from(&known.folder);
         let k = r.divergences.iter().filter(|d| known.finding(&r.name, d).is_some()).count();
         let unexplained = unexplained_failures(r, known).len();
         self.passed += r.passed;
@@ -325,8 +341,10 @@ impl Totals {
         }
         let _ = writeln!(
             out,
-            "known findings: {} divergences, {} failed checks (corpus/findings/)",
-            self.known, self.known_failed
+            "known findings: {} divergences, {} failed checks ({})",
+            self.known,
+            self.known_failed,
+            if self.known_folder.is_empty() { "no known findings file" } else { &self.known_folder }
         );
         let _ = writeln!(out, "divergences: {}", self.divergences);
         let engines: Vec<String> = self
@@ -395,7 +413,7 @@ pub fn divergence(r: &ScriptReport, d: &Divergence, known: &Known) -> String {
     let mut out = String::new();
     let reference = r.engines.first().map(String::as_str).unwrap_or("the reference");
     let tag = match known.finding(&r.name, d) {
-        Some(f) => format!("KNOWN FINDING corpus/findings/{f}"),
+        Some(f) => format!("KNOWN FINDING {}{f}", known.folder),
         None => "DIVERGENCE".into(),
     };
     let _ = writeln!(out, "     {tag} at line {}: {} differs from the reference {reference}", d.line, d.engine);
@@ -665,10 +683,26 @@ mod tests {
 
     #[test]
     fn entries_name_files_relative_to_the_repository() {
-        let k = known("corpus/findings/wasmi-select-fused-condition.wast 5 wasmi crash f.wast\n");
+        // The test's known file is in the temporary folder: paths are relative to it.
         let absolute = repository().join("corpus/findings/wasmi-select-fused-condition.wast");
+        let k = known(&format!("{} 5 wasmi crash f.wast\n", absolute.display()));
         let d = divergence(5, &["crash"]);
         assert_eq!(k.finding(absolute.to_str().unwrap(), &d), Some("f.wast"));
+    }
+
+    #[test]
+    fn relative_entries_are_relative_to_the_known_files_folder() {
+        let dir = std::env::temp_dir().join(format!("known-folder-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("sub/x.wast"), "").unwrap();
+        let file = dir.join("known.txt");
+        std::fs::write(&file, "sub/x.wast 5 wasmi crash f.wast\n").unwrap();
+        let k = Known::load(file.to_str().unwrap()).unwrap();
+        let script = dir.join("sub/x.wast");
+        let found = k.finding(script.to_str().unwrap(), &divergence(5, &["crash"]));
+        assert_eq!(k.folder, format!("{}/", dir.display()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(found, Some("f.wast"));
     }
 
     #[test]
