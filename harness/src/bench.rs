@@ -145,3 +145,71 @@ pub fn runner(reps: usize) -> Result<Vec<RunnerFigures>, String> {
     }
     Ok(figures)
 }
+
+/// The engine sets `bench --campaign` measures each generator with: the
+/// reference alone, with the interpreter, and with the compiler campaigns run.
+pub const CAMPAIGN_ENGINES: [&str; 3] = ["model", "model,wasmi", "model,wasmi,wasmtime-quick"];
+
+/// One fixed-case campaign's figures.
+pub struct CampaignFigures {
+    pub generator: crate::campaign::Generator,
+    pub engines: &'static str,
+    /// Cases run (case numbers from which the generator made a script).
+    pub cases: u64,
+    /// Where the campaign's time went (one job).
+    pub split: crate::campaign::TimeSplit,
+    /// Wall-clock seconds of the whole campaign.
+    pub wall: Duration,
+}
+
+impl CampaignFigures {
+    /// Cases per second per core: the cases over the job's seconds (one
+    /// job keeps one core busy: its worker runs while it waits).
+    pub fn cases_per_sec(&self) -> f64 {
+        self.cases as f64 / self.split.jobs.max(1e-9)
+    }
+
+    /// `secs` as a percentage of the job's time.
+    pub fn pct(&self, secs: f64) -> f64 {
+        100.0 * secs / self.split.jobs.max(1e-9)
+    }
+}
+
+/// Campaigns of cases `0..cases` of seed 1, one job, no time bound and
+/// minimising off (the jobs' throughput, which minimising does not touch:
+/// it runs beside them), for every generator and engine set of
+/// [`CAMPAIGN_ENGINES`]. Their findings go to a temporary folder, removed
+/// at the end.
+pub fn campaigns(cases: u64) -> Result<Vec<CampaignFigures>, String> {
+    use crate::campaign::{self, Generator, Options};
+    let out = std::env::temp_dir().join(format!("lockstep-bench-campaign-{}", std::process::id()));
+    let known = crate::report::Known::load(crate::report::DEFAULT_KNOWN).unwrap_or_default();
+    let mut figures = Vec::new();
+    for generator in Generator::ALL {
+        for engines in CAMPAIGN_ENGINES {
+            let opts = Options {
+                seconds: None,
+                cases: Some(cases),
+                seed: 1,
+                jobs: 1,
+                out: out.join(format!("{}-{}", generator.name(), engines.replace(',', "-"))),
+                engines: engines.split(',').map(String::from).collect(),
+                generator,
+                case_timeout: Duration::from_secs(60),
+                minimise: Duration::ZERO,
+                known: known.clone(),
+            };
+            let (wall, summary) = time(|| campaign::run(&opts, &mut |_, _| {}));
+            let stats = summary?.stats;
+            figures.push(CampaignFigures {
+                generator,
+                engines,
+                cases: stats.cases,
+                split: campaign::TimeSplit::of(&stats),
+                wall,
+            });
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    Ok(figures)
+}

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
+use lockstep::engine::CacheLimit;
 use lockstep::report::{self, Known, ScriptStatus, Status, Totals};
 use lockstep::wast::ScriptReport;
 use lockstep::worker::{self, Isolation};
@@ -90,8 +91,17 @@ enum Command {
         only: Option<String>,
         /// Instead: the script runner's cost per directive over growing
         /// scripts (it must stay flat).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "campaign")]
         runner: bool,
+        /// Instead: campaign throughput. A campaign of --cases cases (seed 1,
+        /// one job, minimising off) per generator (scenario, pair, both) and
+        /// engine set (model; model,wasmi; model,wasmi,wasmtime-quick): cases
+        /// per second per core, and where the job's time went.
+        #[arg(long)]
+        campaign: bool,
+        /// Cases per campaign of --campaign.
+        #[arg(long, value_name = "N", default_value_t = 300, requires = "campaign")]
+        cases: u64,
     },
     /// Run one script in this process and print its report as JSON (what
     /// the other commands run in each worker process).
@@ -105,6 +115,13 @@ enum Command {
         /// Engines halted before given steps, as JSON (crashes found earlier).
         #[arg(long, default_value = "[]")]
         halts: String,
+        /// Compiled modules the worker keeps, over all its engines, so that
+        /// a module met again is not compiled again (0: none).
+        #[arg(long, default_value_t = CacheLimit::default().entries)]
+        cache_modules: usize,
+        /// The most wasm bytes those modules may sum to, in MiB.
+        #[arg(long, default_value_t = CacheLimit::default().bytes >> 20)]
+        cache_mib: usize,
         script: String,
     },
     /// A fuzzing campaign on this machine: generated linking scenarios run in
@@ -179,12 +196,19 @@ fn main() -> ExitCode {
         Command::Replay { opts, script } => replay(&opts, &script),
         Command::Trace { max_steps, script } => trace(&script, max_steps),
         Command::Bench { reps, runner: true, .. } => run_runner_bench(reps),
+        Command::Bench { campaign: true, cases, .. } => run_campaign_bench(cases),
         Command::Bench { reps, only, .. } => run_bench(reps, only.as_deref()),
-        Command::Worker { engines, stream: true, .. } => worker::stream_main(&engines).map(|()| true),
-        Command::Worker { engines, script, halts, .. } => serde_json::from_str(&halts)
-            .map_err(|e| format!("bad --halts: {e}"))
-            .and_then(|halts: Vec<lockstep::wast::Halt>| worker::worker_main(&script, &engines, &halts))
-            .map(|()| true),
+        Command::Worker { engines, stream, halts, cache_modules, cache_mib, script } => {
+            let cache = CacheLimit { entries: cache_modules, bytes: cache_mib << 20 };
+            if stream {
+                worker::stream_main(&engines, cache).map(|()| true)
+            } else {
+                serde_json::from_str(&halts)
+                    .map_err(|e| format!("bad --halts: {e}"))
+                    .and_then(|halts: Vec<lockstep::wast::Halt>| worker::worker_main(&script, &engines, &halts, cache))
+                    .map(|()| true)
+            }
+        }
         Command::Fuzz(args) => fuzz(&args),
     };
     match result {
@@ -202,15 +226,18 @@ fn setup(opts: &Opts) -> Result<(Isolation, Known), String> {
     for e in &opts.engines {
         engine::make(e, Default::default())?;
     }
-    let known = match Known::load(&opts.known) {
-        Ok(k) => k,
-        // Only a missing default file is no findings; a malformed one is an error.
-        Err(_) if opts.known == report::DEFAULT_KNOWN && !std::path::Path::new(&opts.known).exists() => {
-            Known::default()
-        }
-        Err(e) => return Err(e),
-    };
-    Ok((Isolation::this_exe(Duration::from_secs(opts.timeout))?, known))
+    Ok((Isolation::this_exe(Duration::from_secs(opts.timeout))?, load_known(&opts.known)?))
+}
+
+/// The known findings at `path`. Only a missing *default* file (a binary
+/// whose clone is gone) is no findings, which the totals then say; a
+/// missing named file, or a malformed one, is an error.
+fn load_known(path: &str) -> Result<Known, String> {
+    match Known::load(path) {
+        Ok(k) => Ok(k),
+        Err(_) if path == report::DEFAULT_KNOWN && !std::path::Path::new(path).exists() => Ok(Known::default()),
+        Err(e) => Err(e),
+    }
 }
 
 /// How often `lockstep run` writes a progress line when stderr is not a
@@ -325,7 +352,7 @@ struct FuzzArgs {
     /// Print case N of --seed, as --generator makes it (the original script
     /// a finding's header names), instead of running a campaign; run it
     /// with `lockstep replay`.
-    #[arg(long, value_name = "N", conflicts_with_all = ["seconds", "cases", "jobs", "out", "engines"])]
+    #[arg(long, value_name = "N", conflicts_with_all = ["seconds", "cases", "jobs", "out", "engines", "minimise_seconds"])]
     case: Option<u64>,
     /// Parallel jobs, each with its own worker process.
     #[arg(long, default_value_t = 1)]
@@ -341,15 +368,28 @@ struct FuzzArgs {
     /// compiling generated modules is most of a case's time.
     #[arg(long, default_value = "model,wasmi,wasmtime-quick", value_delimiter = ',')]
     engines: Vec<String>,
+    /// Seconds minimising one finding may take, in a thread of its own
+    /// beside the cases (a finding is saved at once as generated, then
+    /// replaced by its minimised script); 0: not minimised.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    minimise_seconds: f64,
+    /// Known findings (`script line engine signature finding`): a
+    /// divergence whose every difference has the signature of one is not new.
+    #[arg(long, default_value = report::DEFAULT_KNOWN)]
+    known: String,
 }
 
 /// What `lockstep fuzz --help` says after the options: the folder and the
 /// exit status a CI gates on.
 const FUZZ_AFTER_HELP: &str = "\
-The output folder holds each finding as finding-<hash>.wast, named by its content (a finding \
-already there is not written again; another never replaces it), with a header that gives its \
-seed, case, generator, engines and their versions, and a .json of its reports; and \
-summary.json and summary.txt, rewritten every few seconds while the campaign runs.
+The output folder holds each finding as finding-<hash>.wast, named by its signature and \
+original script (a finding already there is not written again; another never replaces it), \
+with a header that gives its seed, case, generator, engines and their versions, and how far \
+it is minimised (pending until the minimiser, beside the cases, replaces it), and a .json of \
+its reports; and summary.json and summary.txt, rewritten every few seconds while the \
+campaign runs. A crash is rerun isolated (to place and attribute it) the first time its \
+unattributed signature (engines, kind of step, how the worker ended) is met; later ones are \
+counted as that one and rerun without the engine it was attributed to.
 
 Exit status:
   0  no new finding (with --case: the script was printed)
@@ -377,6 +417,8 @@ fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
     if args.cases == Some(0) {
         return Err("--cases must be at least 1".into());
     }
+    let minimise = Duration::try_from_secs_f64(args.minimise_seconds)
+        .map_err(|_| format!("--minimise-seconds {}: not a number of seconds", args.minimise_seconds))?;
     for e in &args.engines {
         engine::make(e, Default::default())?;
     }
@@ -389,7 +431,8 @@ fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
         engines: args.engines.clone(),
         generator,
         case_timeout: Duration::from_secs(60),
-        known: Known::load(report::DEFAULT_KNOWN)?,
+        minimise,
+        known: load_known(&args.known)?,
     };
     let (mut last, mut last_events) = (0.0, 0.0);
     let summary = campaign::run(&opts, &mut |s, t| {
@@ -400,8 +443,10 @@ fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
         }
         if t - last >= 1.0 {
             last = t;
+            let pending = s.saved.iter().filter(|f| f.minimised == campaign::Minimised::Pending).count();
             eprint!(
-                "\r[{t:>5.0}s] {} cases ({:.0}/s): {} agree, {} poisoned, {} diverged ({} known), {} findings  ",
+                "\r[{t:>5.0}s] {} cases ({:.0}/s): {} agree, {} poisoned, {} diverged ({} known), {} findings \
+                 ({pending} being minimised)  ",
                 s.cases,
                 s.cases as f64 / t.max(0.001),
                 s.agree,
@@ -441,6 +486,58 @@ fn run_runner_bench(reps: usize) -> Result<bool, String> {
     for f in bench::runner(reps.max(1))? {
         println!("{:<22} {:>8} {:>12.2?} {:>11.1} µs", f.engines, f.n, f.total, f.per_directive_us());
     }
+    Ok(true)
+}
+
+fn run_campaign_bench(cases: u64) -> Result<bool, String> {
+    if cfg!(debug_assertions) {
+        eprintln!("lockstep: warning: a debug build; use `cargo run --release -- bench --campaign`");
+    }
+    if cases == 0 {
+        return Err("--cases must be at least 1".into());
+    }
+    let figures = bench::campaigns(cases)?;
+    println!(
+        "campaigns of cases 0..{cases}, seed 1, one job, minimising off; cases/s per core = cases / the job's \
+         seconds; the job's time in %:"
+    );
+    let columns = ["generate", "compile", "instantiate", "run", "observe", "runner", "workers", "crashes", "other"];
+    print!("{:<9} {:<27} {:>6} {:>8} {:>9}", "generator", "engines", "cases", "wall", "cases/s");
+    for c in columns {
+        print!(" {c:>11}");
+    }
+    println!();
+    for f in &figures {
+        let s = &f.split;
+        let [compile, instantiate, run, observe] = s.phases();
+        let parts = [
+            s.generate,
+            compile,
+            instantiate,
+            run,
+            observe,
+            s.parse + s.compare + s.setup,
+            s.workers,
+            s.restart + s.rerun + s.isolate,
+            s.other,
+        ];
+        print!(
+            "{:<9} {:<27} {:>6} {:>7.1}s {:>9.1}",
+            f.generator.name(),
+            f.engines,
+            f.cases,
+            f.wall.as_secs_f64(),
+            f.cases_per_sec()
+        );
+        for secs in parts {
+            print!(" {:>10.1}%", f.pct(secs));
+        }
+        println!();
+    }
+    println!(
+        "runner: parsing, comparing, creating engines; workers: round trips, and cases that crashed their worker; \
+         crashes: restarting workers, rerunning crashed cases (without their culprits, or isolated)"
+    );
     Ok(true)
 }
 

@@ -21,6 +21,8 @@ pub struct Known {
     /// The known file's folder, where its findings are, as reports show it
     /// (`corpus/findings/` for the project's own).
     pub folder: String,
+    /// The known file, as reports show it.
+    pub file: String,
 }
 
 #[derive(Debug, Clone)]
@@ -75,10 +77,10 @@ impl Known {
         let file = std::path::Path::new(path);
         let base = file.parent().unwrap_or(std::path::Path::new("."));
         let base = if base.as_os_str().is_empty() { std::path::Path::new(".") } else { base };
-        let folder = if path == DEFAULT_KNOWN {
-            "corpus/findings/".to_string()
+        let (folder, shown) = if path == DEFAULT_KNOWN {
+            ("corpus/findings/".to_string(), "corpus/findings/known.txt".to_string())
         } else {
-            format!("{}/", base.display())
+            (format!("{}/", base.display()), path.to_string())
         };
         let mut entries = Vec::new();
         for (n, line) in text.lines().enumerate() {
@@ -99,7 +101,7 @@ impl Known {
                 finding: finding.into(),
             });
         }
-        Ok(Known { entries, folder })
+        Ok(Known { entries, folder, file: shown })
     }
 
     /// The finding that explains one difference of a divergence, if any.
@@ -221,8 +223,8 @@ pub struct Totals {
     pub engines: Vec<(String, usize, usize)>,
     /// Skips by reason.
     pub skip_reasons: Vec<(String, usize)>,
-    /// The known findings' folder ([`Known::folder`]).
-    pub known_folder: String,
+    /// The known findings' file ([`Known::file`]).
+    pub known_file: String,
 }
 
 /// The failed checks that a known finding does not explain. A failed check
@@ -245,7 +247,7 @@ pub fn unexplained_failures<'a>(r: &'a ScriptReport, known: &Known) -> Vec<&'a N
 
 impl Totals {
     pub fn add(&mut self, r: &ScriptReport, known: &Known) {
-        self.known_folder.clone_from(&known.folder);
+        self.known_file.clone_from(&known.file);
         let k = r.divergences.iter().filter(|d| known.finding(&r.name, d).is_some()).count();
         let unexplained = unexplained_failures(r, known).len();
         self.passed += r.passed;
@@ -344,7 +346,7 @@ impl Totals {
             "known findings: {} divergences, {} failed checks ({})",
             self.known,
             self.known_failed,
-            if self.known_folder.is_empty() { "no known findings file" } else { &self.known_folder }
+            if self.known_file.is_empty() { "no known findings file" } else { &self.known_file }
         );
         let _ = writeln!(out, "divergences: {}", self.divergences);
         let engines: Vec<String> = self

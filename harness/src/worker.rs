@@ -25,16 +25,19 @@ use wait_timeout::ChildExt;
 use crate::limits::Limits;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::{CacheLimit, ModuleCache};
 use crate::wast::{Divergence, Halt, Lane, Note, ScriptReport};
 use crate::{engine, scripts};
 
 /// Runs in the worker: one script, by name, on the named engines, with the
-/// given halts.
-pub fn worker_main(script: &str, engines: &[String], halts: &[Halt]) -> Result<(), String> {
+/// given halts. A module the script compiles twice is compiled once per
+/// engine, within `cache` ([`ModuleCache`]).
+pub fn worker_main(script: &str, engines: &[String], halts: &[Halt], cache: CacheLimit) -> Result<(), String> {
     let mut found = scripts::resolve(script)?;
     let [script] = &mut found[..] else { return Err(format!("{script} is not one script")) };
     let limits = Limits::default();
-    let engines = engines.iter().map(|e| engine::make(e, limits)).collect::<Result<Vec<_>, _>>()?;
+    let cache = ModuleCache::new(cache);
+    let engines = engines.iter().map(|e| engine::make_cached(e, limits, &cache)).collect::<Result<Vec<_>, _>>()?;
     let mut seen = Delta::default();
     let report = crate::wast::run_script_with(&script.name, &script.text, engines, halts, &mut |so_far, line| {
         let delta = Delta::since(&seen, so_far);
@@ -49,19 +52,41 @@ pub fn worker_main(script: &str, engines: &[String], halts: &[Halt]) -> Result<(
 
 /// Runs in a streaming worker: scripts come in on stdin, one per line as a
 /// JSON string; each one's report goes out as `report {json}`. Fresh engines
-/// per script; the process lives for many, which is what makes a campaign fast.
-pub fn stream_main(engines: &[String]) -> Result<(), String> {
+/// per script; the process lives for many, which is what makes a campaign
+/// fast, and so does its one cache of compiled modules within `cache`
+/// ([`ModuleCache`]): a module an earlier script compiled is not compiled
+/// again. At the end of stdin, the cache's counts go to stderr.
+///
+/// Before each step, the divergences found since the last one go out as
+/// `divergence {json}`, one a line, then the step's line as `line N`: a
+/// campaign whose worker dies keeps what the case found before, knows the
+/// step, and can triage the crash without rerunning the case (one short
+/// write per step; each line is flushed as it is written).
+pub fn stream_main(engines: &[String], cache: CacheLimit) -> Result<(), String> {
     let limits = Limits::default();
+    let cache = ModuleCache::new(cache);
     for line in std::io::stdin().lines() {
         let line = line.map_err(|e| e.to_string())?;
         let text: String = serde_json::from_str(&line).map_err(|e| format!("bad case: {e}"))?;
         let start = std::time::Instant::now();
-        let fresh = engines.iter().map(|e| engine::make(e, limits)).collect::<Result<Vec<_>, _>>()?;
-        let mut report = crate::wast::run_script("case", &text, fresh);
+        let fresh = engines.iter().map(|e| engine::make_cached(e, limits, &cache)).collect::<Result<Vec<_>, _>>()?;
+        let mut sent = 0;
+        let mut report = crate::wast::run_script_with("case", &text, fresh, &[], &mut |so_far, line| {
+            for d in &so_far.divergences[sent..] {
+                println!("divergence {}", serde_json::to_string(d).expect("a divergence serialises"));
+            }
+            sent = so_far.divergences.len();
+            println!("line {line}");
+        });
         report.time.setup = start.elapsed().as_secs_f64() - report.time.total();
         println!("report {}", serde_json::to_string(&report).map_err(|e| e.to_string())?);
         let _ = std::io::Write::flush(&mut std::io::stdout());
     }
+    let (stats, (kept, bytes)) = (cache.stats(), cache.size());
+    eprintln!(
+        "module cache: {} hits, {} misses, {} evicted; {kept} modules of {bytes} wasm bytes kept",
+        stats.hits, stats.misses, stats.evictions
+    );
     Ok(())
 }
 
@@ -179,7 +204,7 @@ fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) 
 }
 
 /// The signature of a step that ran out of time.
-const HANG: &str = "hang";
+pub(crate) const HANG: &str = "hang";
 
 /// The report of a worker that ran out of time when every engine ran and
 /// in no rerun of the reference with one engine: what it found up to then,
@@ -331,7 +356,7 @@ fn spawn(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> R
 /// What a worker's exit says, and its signature: `crash`, whatever the
 /// signal or panic (the same engine bug kills a debug build with SIGABRT,
 /// where a check cannot unwind, and a release build with SIGSEGV).
-fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> (String, String) {
+pub(crate) fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> (String, String) {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;

@@ -4,6 +4,10 @@
 //! its original script, the minimised script replaying to its signature,
 //! and a summary in the output folder. An engine wrong on purpose
 //! (`faulty-wrong-result`: every i32 result off by one) makes the findings.
+//! Engines that crash on purpose (`faulty-abort`, `faulty-wrong-then-abort`)
+//! show that a crash is rerun isolated once per unattributed signature and
+//! then counted, that nothing hides behind a known crash, and that a finding
+//! is saved as generated at once and replaced by its minimised script.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,12 +31,38 @@ fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// A campaign of the scenario generator over cases `0..cases`.
-fn campaign(out: &Path, seed: u64, cases: u64, jobs: u64, engines: &str) -> Output {
+/// The arguments of a campaign of the scenario generator over cases `0..cases`.
+fn campaign_args(out: &Path, seed: u64, cases: u64, jobs: u64, engines: &str, more: &[&str]) -> Vec<String> {
     let (seed, cases, jobs) = (seed.to_string(), cases.to_string(), jobs.to_string());
     let out = out.to_str().unwrap();
     let args = ["fuzz", "--generator", "scenario", "--seed", &seed, "--cases", &cases, "--jobs", &jobs];
-    lockstep(&[&args[..], &["--engines", engines, "--out", out]].concat())
+    [&args[..], &["--engines", engines, "--out", out], more].concat().into_iter().map(String::from).collect()
+}
+
+/// A campaign of the scenario generator over cases `0..cases`.
+fn campaign(out: &Path, seed: u64, cases: u64, jobs: u64, engines: &str) -> Output {
+    campaign_with(out, seed, cases, jobs, engines, &[])
+}
+
+fn campaign_with(out: &Path, seed: u64, cases: u64, jobs: u64, engines: &str, more: &[&str]) -> Output {
+    let args = campaign_args(out, seed, cases, jobs, engines, more);
+    Command::new(env!("CARGO_BIN_EXE_lockstep")).args(&args).output().expect("lockstep runs")
+}
+
+/// The script of case `case` of `seed`, as the scenario generator makes it.
+fn original(seed: u64, case: u64) -> String {
+    campaign::case(Generator::Scenario, seed, case).unwrap().text
+}
+
+/// A finding's script without its header (which ends with its `replay:`
+/// line, or the known finding's line after it).
+fn body(text: &str) -> &str {
+    let after_replay = text.find("\n;; replay: ").and_then(|i| text[i + 1..].find('\n').map(|j| i + j + 2)).unwrap();
+    let rest = &text[after_replay..];
+    match rest.strip_prefix(";; has the signature of the known finding") {
+        Some(known) => &known[known.find('\n').unwrap() + 1..],
+        None => rest,
+    }
 }
 
 fn summary(out: &Path) -> Value {
@@ -70,7 +100,9 @@ fn check_counts(s: &Value, cases: u64) {
 #[test]
 fn findings_are_reproducible_replay_to_their_signature_and_are_never_overwritten() {
     let out = fresh_dir("faulty");
-    let first = campaign(&out, 7, 30, 2, FAULTY);
+    // One job: which case is the first to show a signature (and so names
+    // its finding) is then the same every time.
+    let first = campaign(&out, 7, 30, 1, FAULTY);
     assert_eq!(first.status.code(), Some(1), "a new finding fails the campaign: {}", explain(&first));
     let s = summary(&out);
     check_counts(&s, 30);
@@ -94,6 +126,7 @@ fn findings_are_reproducible_replay_to_their_signature_and_are_never_overwritten
         assert_eq!(header_field(&text, "case"), Some(case.to_string().as_str()), "{text}");
         assert_eq!(header_field(&text, "generator"), Some("scenario"), "{text}");
         assert_eq!(header_field(&text, "minimised"), Some("yes"), "{text}");
+        assert_eq!((f["minimised"].as_str(), f["reproduced"].as_bool()), (Some("yes"), Some(true)), "{f}");
         let versions = header_field(&text, "engines").unwrap();
         assert!(versions.starts_with(&format!("model {}", env!("CARGO_PKG_VERSION"))), "{text}");
 
@@ -138,8 +171,9 @@ fn findings_are_reproducible_replay_to_their_signature_and_are_never_overwritten
     assert!(s["saved"].as_array().unwrap().iter().all(|f| f["already_present"] == true), "{s}");
     assert_eq!(finding_files(&out), before);
 
-    // Another seed: its findings are added, none replaces one of the first.
-    let other = campaign(&out, 8, 30, 2, FAULTY);
+    // Another seed: its findings are added, none replaces one of the first
+    // (saved as found: minimising them is not what this checks).
+    let other = campaign_with(&out, 8, 30, 2, FAULTY, &["--minimise-seconds", "0"]);
     assert_eq!(other.status.code(), Some(1), "{}", explain(&other));
     let after = finding_files(&out);
     for (name, text) in &before {
@@ -198,4 +232,195 @@ fn fuzz_case_prints_the_campaigns_case_and_help_gives_the_exit_status() {
     {
         assert!(help.contains(what), "{what}: {help}");
     }
+}
+
+/// A known-findings file in `dir` that names the crashes of the faulty
+/// engines (and nothing else they do).
+fn known_crashes(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("known-crashes.txt");
+    let entries = "x.wast 1 faulty-abort crash x.wast\nx.wast 1 faulty-wrong-then-abort crash x.wast\n";
+    std::fs::write(&path, entries).unwrap();
+    path
+}
+
+/// The crash classes of a summary, checked against its totals: every
+/// crashed case is rerun isolated or counted, each class's first case is
+/// rerun isolated, and it is attributed to `engine` at its kind of step.
+fn check_crash_classes(s: &Value, engines: &str) -> Vec<Value> {
+    let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("{k} in {s}"));
+    let classes = s["crashes"].as_array().unwrap().clone();
+    assert!(!classes.is_empty(), "{s}");
+    assert_eq!(n("restarts"), n("isolated") + n("crashes_counted"), "{s}");
+    assert!(n("isolated") >= classes.len() as u64, "each class is isolated once: {s}");
+    assert!(n("crashes_counted") > 0, "later crashes of a class are counted, not isolated: {s}");
+    // One crashing engine: a counted case reruns without it, and is counted once.
+    assert_eq!(classes.iter().map(|c| c["counted"].as_u64().unwrap()).sum::<u64>(), n("crashes_counted"), "{s}");
+    let engine = engines.split(',').nth(1).unwrap();
+    let mut keys = Vec::new();
+    for c in &classes {
+        // `model,faulty-abort | assert_return | crashed: killed by SIGABRT`
+        let key = c["signature"].as_str().unwrap();
+        let [with, step, how] = key.split(" | ").collect::<Vec<_>>()[..] else { panic!("{key}") };
+        assert_eq!(with, engines, "{c}");
+        assert!(how.starts_with("crashed"), "{c}");
+        assert_eq!(c["attributed"], serde_json::json!([format!("{engine} | {step} | crash")]), "{c}");
+        assert_eq!((c["culprits"].clone(), c["rerun_crashed"].as_u64()), (serde_json::json!([engine]), Some(0)), "{c}");
+        assert!(c["known"].as_bool().unwrap(), "known.txt names the crash: {c}");
+        let counted: Vec<u64> = c["counted_cases"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        assert!(counted.iter().all(|&k| k > c["isolated_case"].as_u64().unwrap()), "{c}");
+        keys.push(key.to_string());
+    }
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), classes.len(), "one class per unattributed signature: {s}");
+    classes
+}
+
+#[test]
+fn a_crash_is_rerun_isolated_once_per_unattributed_signature_then_counted_as_known() {
+    let out = fresh_dir("abort");
+    let known = known_crashes(&out.with_extension("known"));
+    let known = known.to_str().unwrap();
+    let engines = "model,faulty-abort";
+    let run = campaign_with(&out, 7, 16, 1, engines, &["--minimise-seconds", "0", "--known", known]);
+    assert_eq!(run.status.code(), Some(0), "only known crashes: {}", explain(&run));
+    let s = summary(&out);
+    check_counts(&s, 16);
+    check_crash_classes(&s, engines);
+    let n = |k: &str| s[k].as_u64().unwrap();
+    // Nothing before the crash, which is known: each crashed case is known,
+    // whether rerun isolated or counted.
+    assert_eq!(n("isolated"), s["crashes"].as_array().unwrap().len() as u64, "{s}");
+    assert!(n("restarts") > 0 && n("known") == n("diverged") && n("diverged") == n("restarts"), "{s}");
+    assert_eq!(n("new_findings"), 0, "{s}");
+    // Minimising off: each finding is saved as generated.
+    for f in s["saved"].as_array().unwrap() {
+        assert_eq!((f["minimised"].as_str(), f["known"].as_str()), (Some("off"), Some("x.wast")), "{f}");
+        let text = std::fs::read_to_string(out.join(f["file"].as_str().unwrap())).unwrap();
+        assert!(header_field(&text, "minimised").unwrap().starts_with("off"), "{text}");
+        assert_eq!(body(&text), original(7, f["case"].as_u64().unwrap()), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(out.with_extension("known"));
+}
+
+#[test]
+fn a_divergence_before_a_crash_is_found_and_not_hidden_by_a_known_crash() {
+    let out = fresh_dir("wrong-then-abort");
+    let known = known_crashes(&out.with_extension("known"));
+    let known = known.to_str().unwrap();
+    let engines = "model,faulty-wrong-then-abort";
+    let run = campaign_with(&out, 7, 16, 1, engines, &["--minimise-seconds", "0", "--known", known]);
+    assert_eq!(run.status.code(), Some(1), "the wrong result is new: {}", explain(&run));
+    let s = summary(&out);
+    check_counts(&s, 16);
+    check_crash_classes(&s, engines);
+    let saved = s["saved"].as_array().unwrap();
+    let wrong: Vec<&Value> =
+        saved.iter().filter(|f| f["signature"].as_str().unwrap().contains("outcome:returned/returned")).collect();
+    assert!(!wrong.is_empty() && wrong.iter().all(|f| f["known"].is_null()), "{s}");
+    assert_eq!(s["new_findings"].as_u64(), Some(wrong.len() as u64), "{s}");
+    // A case with a wrong result before its known crash is not known.
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert!(n("known") < n("diverged"), "{s}");
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(out.with_extension("known"));
+}
+
+#[test]
+fn a_second_crash_behind_a_class_is_triaged_over_the_engines_left_not_hidden() {
+    // faulty-abort crashes at the first invocation, before
+    // faulty-wrong-then-abort runs it; that one crashes at its second.
+    let out = fresh_dir("two-crashes");
+    let engines = "model,faulty-abort,faulty-wrong-then-abort";
+    let run = campaign_with(&out, 7, 16, 1, engines, &["--minimise-seconds", "0"]);
+    assert_eq!(run.status.code(), Some(1), "{}", explain(&run));
+    let s = summary(&out);
+    check_counts(&s, 16);
+    let n = |k: &str| s[k].as_u64().unwrap();
+    let classes = s["crashes"].as_array().unwrap();
+    assert_eq!(n("restarts"), n("isolated") + n("crashes_counted"), "{s}");
+    assert!(n("crashes_counted") > 0, "{s}");
+    // Rerun without faulty-abort, a counted case crashed again: that crash
+    // has a class of its own over the engines left, isolated once.
+    let first: Vec<&Value> = classes.iter().filter(|c| c["culprits"] == serde_json::json!(["faulty-abort"])).collect();
+    assert!(first.iter().any(|c| c["rerun_crashed"].as_u64().unwrap() > 0), "{s}");
+    let behind: Vec<&Value> = classes
+        .iter()
+        .filter(|c| c["signature"].as_str().unwrap().starts_with("model,faulty-wrong-then-abort | "))
+        .collect();
+    assert!(!behind.is_empty(), "{s}");
+    for c in &behind {
+        assert_eq!(c["culprits"], serde_json::json!(["faulty-wrong-then-abort"]), "{c}");
+    }
+    assert!(behind.iter().any(|c| c["counted"].as_u64().unwrap() > 0), "then counted: {s}");
+    // Each class isolated once (and a case whose wrong result, before
+    // its crash, had a new signature).
+    assert!(n("isolated") >= classes.len() as u64 && n("isolated") < n("restarts"), "{s}");
+    let saved: Vec<&str> = s["saved"].as_array().unwrap().iter().map(|f| f["signature"].as_str().unwrap()).collect();
+    assert!(saved.iter().any(|f| f.starts_with("faulty-wrong-then-abort |") && f.ends_with("| crash")), "{saved:?}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_finding_is_saved_as_generated_at_once_then_replaced_atomically_by_its_minimised_script() {
+    let out = fresh_dir("raw-first");
+    // Minimising a crash reruns every candidate isolated (several
+    // processes each): the raw file is there for a while.
+    let args = campaign_args(&out, 7, 1, 1, "model,faulty-abort", &["--minimise-seconds", "3"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Every state each finding's file was seen in, in order.
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut look = || {
+        for (name, text) in finding_files(&out) {
+            // Written atomically: never seen in part.
+            assert!(header_field(&text, "replay").is_some() && text.ends_with(")\n"), "{name}: {text}");
+            let state = header_field(&text, "minimised").unwrap().to_string();
+            let states = seen.entry(name.clone()).or_default();
+            if states.last() != Some(&state) {
+                assert!(state.starts_with("pending") == states.is_empty(), "{name}: {state} after {states:?}");
+                if state.starts_with("pending") {
+                    let case: u64 = header_field(&text, "case").unwrap().parse().unwrap();
+                    assert_eq!(body(&text), original(7, case), "saved as generated: {text}");
+                }
+                states.push(state);
+            }
+        }
+    };
+    while child.try_wait().unwrap().is_none() {
+        if out.exists() {
+            look();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    look();
+    let s = summary(&out);
+    check_counts(&s, 1);
+    let saved = s["saved"].as_array().unwrap();
+    assert!(!saved.is_empty(), "{s}");
+    for f in saved {
+        let name = f["file"].as_str().unwrap();
+        let states = &seen[name];
+        // Raw first, then (the same file) minimised.
+        assert_eq!(states.len(), 2, "{name}: {states:?}");
+        assert!(states[1] == "yes" || states[1].starts_with("partly"), "{name}: {states:?}");
+        assert_eq!(f["minimised"].as_str(), Some(&states[1][..states[1].find(':').unwrap_or(states[1].len())]), "{f}");
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert!(body(&text).len() < original(7, f["case"].as_u64().unwrap()).len(), "{text}");
+        assert_eq!(f["reproduced"].as_bool(), Some(true), "{f}");
+    }
+    // No temporary file is left behind.
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -8,7 +8,12 @@
 //!   properties (32 cases each, failures shrunk and kept in
 //!   `proptest-regressions/gen.txt`);
 //! - event coverage: over 200 scenarios of the default configuration, every
-//!   linking event occurs;
+//!   linking event occurs (and with it every way modules vary: type
+//!   sections, import and global orders, tables beside imported ones,
+//!   constant-expression forms, host functions in tables, memory after
+//!   calls into other instances);
+//! - the pool: the scenarios and pairs of one epoch draw libraries with the
+//!   same text (one compile per worker), and a case regenerates identically;
 //! - floats: a generated NaN move catches an engine that flips NaN payloads,
 //!   and the model and wasmtime agree on 50 seeds with floats;
 //! - wasmi only through worker processes (wasmi 2.0.0 crashes, SIGSEGV, when
@@ -18,11 +23,12 @@
 //! Replay a smoke seed: `LOCKSTEP_GEN_DUMP=dir cargo test -p lockstep --test gen`
 //! writes every generated script to `dir`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use arbitrary::Unstructured;
 use lockstep::engine;
-use lockstep::r#gen::{self as generate, Config, PairConfig, Scenario};
+use lockstep::r#gen::{self as generate, Config, PairConfig, Pool, Scenario};
 use lockstep::limits::Limits;
 use lockstep::wast::{ScriptReport, run_script};
 use lockstep::worker::{Isolation, run_isolated};
@@ -185,6 +191,72 @@ fn every_linking_event_occurs_in_200_default_scenarios() {
     eprintln!("events over 200 scenarios:\n{total}");
     let missing: Vec<&str> = total.counts().into_iter().filter(|(_, n)| *n == 0).map(|(e, _)| e).collect();
     assert!(missing.is_empty(), "never generated: {missing:?}\n{total}");
+}
+
+/// The module definitions of a script, by name, with their text.
+fn definitions(text: &str) -> Vec<(String, String)> {
+    let mut defs = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in text.lines() {
+        if line.starts_with('(') || line.starts_with(";;") {
+            defs.extend(current.take());
+        }
+        if let Some(rest) = line.strip_prefix("(module definition $") {
+            let name = rest.split_whitespace().next().unwrap_or_default().to_string();
+            current = Some((name, String::new()));
+        }
+        if let Some((_, body)) = &mut current {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    defs.extend(current);
+    defs
+}
+
+/// The pool: 64 cases of one epoch of seed 7 (as `lockstep fuzz` makes
+/// them, a pool per epoch) draw libraries, and a library has the same
+/// text in every case that draws it, so that a worker compiles it once;
+/// each case regenerates identically; fresh sides still appear. Pairs draw
+/// their sides from the pool too.
+#[test]
+fn cases_of_an_epoch_share_library_texts_and_regenerate_identically() {
+    let (mut texts, mut reused) = (HashMap::new(), 0);
+    let mut total = generate::Events::default();
+    for n in 0..64u64 {
+        let pool = Pool::for_case(7, n);
+        let data = bytes(5000 + n);
+        let make = || generate::scenario_in(&mut Unstructured::new(&data), &Config::default(), &pool).unwrap();
+        let s = make();
+        let text = s.to_wast();
+        assert_eq!(text, make().to_wast(), "case {n} is one script");
+        total.add(&s.events());
+        for (name, body) in definitions(&text).into_iter().filter(|(name, _)| name.starts_with("lib")) {
+            match texts.get(&name) {
+                Some(first) => {
+                    assert_eq!(first, &body, "library {name} differs between cases of one epoch");
+                    reused += 1;
+                }
+                None => {
+                    texts.insert(name, body);
+                }
+            }
+        }
+    }
+    eprintln!("pool: {} libraries, {reused} drawn again; {}", texts.len(), total.compact());
+    assert!(reused > texts.len(), "libraries are drawn again and again: {reused} of {}", texts.len());
+    assert!(total.pool_library > total.fresh_side / 2 && total.fresh_side > 0, "{total}");
+    let (mut sides, mut from_pool) = (HashMap::new(), 0);
+    for n in 0..32u64 {
+        let pool = Pool::for_case(7, n);
+        let s = generate::smith_pair_in(&mut Unstructured::new(&bytes(6000 + n)), &PairConfig::default(), &pool)
+            .expect("wasm-smith takes any input");
+        from_pool += s.events().pool_library.min(1);
+        for (_, body) in definitions(&s.to_wast()) {
+            *sides.entry(body).or_insert(0) += 1;
+        }
+    }
+    assert!(from_pool > 0 && sides.values().any(|n| *n > 1), "pairs draw their sides from the pool: {from_pool}");
 }
 
 /// Floats (on by default): NaNs with payloads and signs move across

@@ -3,7 +3,10 @@
 //! tests run them); no user run should name them.
 
 use super::model::ModelEngine;
-use super::{Engine, HostCall, ImportRef, InstNum, ModuleId, ObjectState, Observation, Outcome, Rejected, Scope, Val};
+use super::{
+    Engine, HostCall, ImportRef, InstNum, ModuleCache, ModuleId, ObjectState, Observation, Outcome, Rejected, Scope,
+    Val,
+};
 use crate::limits::Limits;
 
 /// What goes wrong.
@@ -66,9 +69,10 @@ pub struct FaultyEngine {
 }
 
 impl FaultyEngine {
-    pub fn new(name: &str, limits: Limits) -> Option<FaultyEngine> {
+    /// The faulty engine named `name`; its modules are the model's, from `cache`.
+    pub fn new(name: &str, limits: Limits, cache: &ModuleCache) -> Option<FaultyEngine> {
         let &(name, fault) = NAMES.iter().find(|(n, _)| *n == name)?;
-        Some(FaultyEngine { inner: ModelEngine::new(limits), fault, name, invocations: 0, wild: false })
+        Some(FaultyEngine { inner: ModelEngine::with_cache(limits, cache), fault, name, invocations: 0, wild: false })
     }
 }
 

@@ -13,6 +13,7 @@
 //!   showing the same origin.
 
 pub mod book;
+pub mod cache;
 pub mod faulty;
 pub mod model;
 pub mod wasmi;
@@ -22,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 pub use ::model::TrapKind;
+pub use cache::{CacheLimit, CacheStats, ModuleCache};
 
 /// The number of an instance, in instantiation order.
 pub type InstNum = u32;
@@ -213,16 +215,19 @@ pub fn versions(names: &[String]) -> Vec<String> {
 }
 
 // ANCHOR: make
-/// A fresh engine by name.
-pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>, String> {
+/// A fresh engine by name, compiling through `cache`: a module compiled
+/// before (by an engine of the same name and configuration made with a
+/// clone of `cache`) is not compiled again. Everything else (store, fuel,
+/// limits, host functions) is the new engine's own.
+pub fn make_cached(name: &str, limits: crate::limits::Limits, cache: &ModuleCache) -> Result<Box<dyn Engine>, String> {
     match name {
-        "model" => Ok(Box::new(model::ModelEngine::new(limits))),
-        "wasmi" => Ok(Box::new(wasmi::WasmiEngine::new(limits))),
+        "model" => Ok(Box::new(model::ModelEngine::with_cache(limits, cache))),
+        "wasmi" => Ok(Box::new(wasmi::WasmiEngine::with_cache(limits, cache))),
         name if let Some(&c) = wasmtime::Compiler::ALL.iter().find(|c| c.name() == name) => {
-            Ok(Box::new(wasmtime::WasmtimeEngine::new(limits, c)))
+            Ok(Box::new(wasmtime::WasmtimeEngine::with_cache(limits, c, cache)))
         }
         // Engines wrong on purpose, for the harness's own tests.
-        other if other.starts_with("faulty-") => match faulty::FaultyEngine::new(other, limits) {
+        other if other.starts_with("faulty-") => match faulty::FaultyEngine::new(other, limits, cache) {
             Some(e) => Ok(Box::new(e)),
             None => Err(format!("no engine {other}")),
         },
@@ -230,6 +235,12 @@ pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>
     }
 }
 // ANCHOR_END: make
+
+/// A fresh engine by name that compiles every module afresh
+/// ([`make_cached`] with a cache that keeps nothing).
+pub fn make(name: &str, limits: crate::limits::Limits) -> Result<Box<dyn Engine>, String> {
+    make_cached(name, limits, &ModuleCache::disabled())
+}
 
 /// A compiled module, by the engine's own numbering (in compile order).
 pub type ModuleId = usize;

@@ -12,8 +12,8 @@ use model::syntax::{FuncType, RefType, ValType};
 use model::{DecodeError, Error, ExhaustionKind};
 
 use super::{
-    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
-    Rejected, Scope, Val,
+    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleCache, ModuleId, ObjectState, Observation, Origin,
+    Outcome, Poison, Rejected, Scope, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::limits::Limits;
@@ -22,6 +22,8 @@ use crate::limits::Limits;
 pub struct ModelEngine {
     store: Store,
     book: Rc<RefCell<Book>>,
+    /// Decoded and validated modules by content, shared with other engines.
+    cache: ModuleCache,
 }
 
 /// Everything the adapter and its host functions share.
@@ -54,7 +56,14 @@ impl Default for ModelEngine {
 }
 
 impl ModelEngine {
+    /// A fresh store that decodes and validates every module afresh.
     pub fn new(limits: Limits) -> ModelEngine {
+        Self::with_cache(limits, &ModuleCache::disabled())
+    }
+
+    /// A fresh store whose modules come from `cache` when it has them: a
+    /// validated module is plain immutable data, the store is this engine's.
+    pub fn with_cache(limits: Limits, cache: &ModuleCache) -> ModelEngine {
         // A fresh store has chosen no NaN (the record is per thread).
         model::exec::numerics::forget_chosen_nans();
         let mut store = embed::store_init();
@@ -88,7 +97,7 @@ impl ModelEngine {
             b.spectest = spectest;
             b.lockstep = lockstep;
         }
-        ModelEngine { store, book }
+        ModelEngine { store, book, cache: cache.clone() }
     }
 
     /// The model's store, for traces and tests.
@@ -389,12 +398,14 @@ impl Engine for ModelEngine {
     }
 
     fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, Rejected> {
-        let module = match embed::module_decode(bytes) {
-            Ok(m) => m,
-            Err(DecodeError::Unsupported(why)) => return Err(Rejected::Unsupported(why)),
-            Err(DecodeError::Malformed(why)) => return Err(Rejected::Malformed(why)),
-        };
-        let module = embed::module_validate(module).map_err(|e| Rejected::Invalid(e.0))?;
+        let module = self.cache.get_or_compile("model", bytes, || {
+            let module = match embed::module_decode(bytes) {
+                Ok(m) => m,
+                Err(DecodeError::Unsupported(why)) => return Err(Rejected::Unsupported(why)),
+                Err(DecodeError::Malformed(why)) => return Err(Rejected::Malformed(why)),
+            };
+            embed::module_validate(module).map_err(|e| Rejected::Invalid(e.0))
+        })?;
         let mut b = self.book.borrow_mut();
         b.modules.push(module);
         Ok(b.modules.len() - 1)

@@ -21,6 +21,8 @@
 //! reserved function exports ([`check_func_labels`]).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use wasmi::{
     AsContext, AsContextMut, Caller, Extern, ExternRef, Func, FuncType, Global, Instance, Memory, Module, Mutability,
@@ -29,8 +31,8 @@ use wasmi::{
 
 use super::book::{Book, ExtKind, ModuleInfo, Provenance, kind_index};
 use super::{
-    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
-    Rejected, Scope, TrapKind, Val,
+    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleCache, ModuleId, ObjectState, Observation, Origin,
+    Outcome, Poison, Rejected, Scope, TrapKind, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument::{self, Probe};
@@ -40,6 +42,85 @@ use crate::spectest;
 /// wasmi, with its store and the bookkeeping that labels what it shows.
 pub struct WasmiEngine {
     store: Store<Data>,
+    /// Compiled modules by content, shared with other engines, under
+    /// `cache_key`: the shared wasmi engine the store is made on
+    /// ([`shared_engine`]), which its modules belong to.
+    cache: ModuleCache,
+    cache_key: String,
+    /// How many modules that engine has compiled.
+    compiled: Arc<AtomicU64>,
+}
+
+/// Modules a shared wasmi engine compiles before a new one replaces it.
+/// wasmi keeps every function an engine compiled until the engine is
+/// dropped (its code map only grows), and a campaign's worker compiles
+/// thousands; a few hundred KiB each at most, and renewing costs nothing
+/// a case would notice.
+const RENEW_AFTER: u64 = 2_000;
+
+/// The wasmi engine that this process's adapters share, per call depth
+/// (the only setting the limits give it): a `wasmi::Module` can only be
+/// instantiated in a store of the engine that compiled it, so adapters made
+/// one after another must share it for a cached module to be of use.
+struct Shared {
+    call_depth: usize,
+    engine: wasmi::Engine,
+    /// Names this engine in cache keys: no other engine of the process has it.
+    key: String,
+    compiled: Arc<AtomicU64>,
+}
+
+/// The shared engine for `call_depth`, made or renewed ([`RENEW_AFTER`])
+/// as needed, and the key of the engine it replaced, if it did. An engine
+/// is only replaced here, when an adapter is made: a script runs on one.
+fn shared_engine(call_depth: usize) -> (wasmi::Engine, String, Arc<AtomicU64>, Option<String>) {
+    static SHARED: Mutex<Vec<Shared>> = Mutex::new(Vec::new());
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let make = || {
+        let n = MADE.fetch_add(1, Ordering::Relaxed);
+        Shared {
+            call_depth,
+            engine: wasmi::Engine::new(&config(call_depth)),
+            key: format!("wasmi (call depth {call_depth}, engine {n})"),
+            compiled: Arc::new(AtomicU64::new(0)),
+        }
+    };
+    let mut all = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut retired = None;
+    match all.iter_mut().find(|s| s.call_depth == call_depth) {
+        Some(s) if s.compiled.load(Ordering::Relaxed) >= RENEW_AFTER => {
+            retired = Some(std::mem::replace(s, make()).key);
+        }
+        Some(_) => {}
+        None => all.push(make()),
+    }
+    let s = all.iter().find(|s| s.call_depth == call_depth).expect("made above");
+    (s.engine.clone(), s.key.clone(), s.compiled.clone(), retired)
+}
+
+/// How wasmi is configured: Wasm 2.0 without SIMD, fuel, the call depth.
+fn config(call_depth: usize) -> wasmi::Config {
+    let mut config = wasmi::Config::default();
+    // Wasm 2.0 without SIMD: what the model has.
+    config
+        .wasm_multi_memory(false)
+        .wasm_tail_call(false)
+        .wasm_extended_const(false)
+        .wasm_custom_page_sizes(false)
+        .wasm_memory64(false)
+        .wasm_wide_arithmetic(false);
+    config.consume_fuel(true);
+    // wasmi translates a function when it is first called, and charges the
+    // caller fuel for translating (7 per byte) and validating: fuel that
+    // would then depend on whether an earlier script's run of a cached
+    // module translated it already. Only the code run is charged.
+    config.fuel_cost(wasmi::CustomFuelCosts {
+        bytes_copied_per_fuel: 64,
+        fuel_per_bytes_translated: 0,
+        fuel_per_bytes_validated: 0,
+    });
+    config.set_max_recursion_depth(call_depth);
+    config
 }
 
 struct Data {
@@ -91,19 +172,18 @@ impl wasmi::ResourceLimiter for Growth {
 }
 
 impl WasmiEngine {
+    /// A fresh store that compiles every module afresh.
     pub fn new(limits: Limits) -> WasmiEngine {
-        let mut config = wasmi::Config::default();
-        // Wasm 2.0 without SIMD: what the model has.
-        config
-            .wasm_multi_memory(false)
-            .wasm_tail_call(false)
-            .wasm_extended_const(false)
-            .wasm_custom_page_sizes(false)
-            .wasm_memory64(false)
-            .wasm_wide_arithmetic(false);
-        config.consume_fuel(true);
-        config.set_max_recursion_depth(limits.call_depth);
-        let engine = wasmi::Engine::new(&config);
+        Self::with_cache(limits, &ModuleCache::disabled())
+    }
+
+    /// A fresh store, on the process's shared wasmi engine, whose modules
+    /// come from `cache` when it has them.
+    pub fn with_cache(limits: Limits, cache: &ModuleCache) -> WasmiEngine {
+        let (engine, cache_key, compiled, retired) = shared_engine(limits.call_depth);
+        if let Some(old) = retired {
+            cache.forget(&old);
+        }
         let data = Data {
             book: Book::default(),
             modules: Vec::new(),
@@ -115,7 +195,7 @@ impl WasmiEngine {
         };
         let mut store = Store::new(&engine, data);
         store.limiter(|d| &mut d.limiter);
-        let mut e = WasmiEngine { store };
+        let mut e = WasmiEngine { store, cache: cache.clone(), cache_key, compiled };
         e.add_spectest();
         e.add_lockstep();
         e
@@ -623,12 +703,19 @@ impl Engine for WasmiEngine {
     }
 
     fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, Rejected> {
-        // The original must be accepted as is; the instrumented one then runs.
-        Module::new(self.store.engine(), bytes).map_err(|e| Rejected::Rejected(e.to_string()))?;
-        let info = ModuleInfo::read(bytes).map_err(Rejected::Unsupported)?;
-        let instrumented = instrument::instrument_with(bytes, Probe::Off).map_err(Rejected::Unsupported)?;
-        let module = Module::new(self.store.engine(), &instrumented)
-            .map_err(|e| Rejected::Unsupported(format!("the instrumented module does not compile: {e}")))?;
+        let engine = self.store.engine().clone();
+        let compiled = self.cache.get_or_compile(&self.cache_key, bytes, || {
+            // The original and the instrumented module.
+            self.compiled.fetch_add(2, Ordering::Relaxed);
+            // The original must be accepted as is; the instrumented one then runs.
+            Module::new(&engine, bytes).map_err(|e| Rejected::Rejected(e.to_string()))?;
+            let info = ModuleInfo::read(bytes).map_err(Rejected::Unsupported)?;
+            let instrumented = instrument::instrument_with(bytes, Probe::Off).map_err(Rejected::Unsupported)?;
+            let module = Module::new(&engine, &instrumented)
+                .map_err(|e| Rejected::Unsupported(format!("the instrumented module does not compile: {e}")))?;
+            Ok((module, info))
+        });
+        let (module, info) = compiled?;
         let data = self.store.data_mut();
         data.modules.push(module);
         data.book.modules.push(info);

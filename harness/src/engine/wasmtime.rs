@@ -11,8 +11,8 @@ use wasmtime::{
 
 use super::book::{Book, ModuleInfo, Provenance, kind_index};
 use super::{
-    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleId, ObjectState, Observation, Origin, Outcome, Poison,
-    Rejected, Scope, TrapKind, Val,
+    Engine, FuncLabel, HostCall, ImportRef, InstNum, Kind, ModuleCache, ModuleId, ObjectState, Observation, Origin,
+    Outcome, Poison, Rejected, Scope, TrapKind, Val,
 };
 use crate::host::{self, LinkHost, LinkState};
 use crate::instrument;
@@ -41,6 +41,10 @@ const PROBE_FUEL: u64 = 1_000;
 pub struct WasmtimeEngine {
     store: Store<Data>,
     compiler: Compiler,
+    /// Compiled modules by content, shared with other engines: a
+    /// `wasmtime::Module` belongs to the process's engine of its compiler
+    /// ([`shared_engine`]), which every store of this compiler is made on.
+    cache: ModuleCache,
 }
 
 struct Data {
@@ -149,6 +153,10 @@ fn shared_engine(compiler: Compiler) -> &'static wasmtime::Engine {
         config.collector(wasmtime::Collector::DeferredReferenceCounting);
         // Traps are compared by class: no backtrace to capture for each.
         config.wasm_backtrace_max_frames(None);
+        // `.eh_frame` is for outside unwinders (profilers), not wasmtime's
+        // traps; registering it costs time linear in the modules alive
+        // (libgcc's list), and the module cache keeps hundreds alive.
+        config.native_unwind_info(false);
         match compiler {
             Compiler::Cranelift => {}
             Compiler::Quick => {
@@ -166,7 +174,16 @@ fn shared_engine(compiler: Compiler) -> &'static wasmtime::Engine {
 }
 
 impl WasmtimeEngine {
+    /// A fresh store that compiles every module afresh.
     pub fn new(limits: Limits, compiler: Compiler) -> WasmtimeEngine {
+        Self::with_cache(limits, compiler, &ModuleCache::disabled())
+    }
+
+    /// A fresh store whose modules come from `cache` when it has them.
+    ///
+    /// Not an `InstancePre`: it binds imports once for many instantiations,
+    /// but here every instantiation's imports are objects of its own store.
+    pub fn with_cache(limits: Limits, compiler: Compiler, cache: &ModuleCache) -> WasmtimeEngine {
         let engine = shared_engine(compiler);
         let data = Data {
             book: Book::default(),
@@ -187,7 +204,7 @@ impl WasmtimeEngine {
             Global::new(&mut store, GlobalType::new(WValType::I64, Mutability::Var), WVal::I64(0)).expect("probe id");
         store.data_mut().probe_on = Some(on);
         store.data_mut().probe_id = Some(id);
-        let mut e = WasmtimeEngine { store, compiler };
+        let mut e = WasmtimeEngine { store, compiler, cache: cache.clone() };
         e.add_spectest();
         e.add_lockstep();
         e
@@ -634,26 +651,29 @@ impl Engine for WasmtimeEngine {
         // apart from what instrumenting did.
         let engine = self.store.engine().clone();
         let winch = self.compiler == Compiler::Winch;
-        let rejected = |e: wasmtime::Error| {
-            let why = format!("{e:#}");
-            // Winch's missing GC types surface as this validation error.
-            if winch && why.contains("gc types are disallowed") {
-                Rejected::Unsupported(format!("Winch: {why}"))
-            } else {
-                Rejected::Rejected(why)
+        let compiled = self.cache.get_or_compile(self.compiler.name(), bytes, || {
+            let rejected = |e: wasmtime::Error| {
+                let why = format!("{e:#}");
+                // Winch's missing GC types surface as this validation error.
+                if winch && why.contains("gc types are disallowed") {
+                    Rejected::Unsupported(format!("Winch: {why}"))
+                } else {
+                    Rejected::Rejected(why)
+                }
+            };
+            let mut validator = wasmtime_wasmparser::Validator::new_with_features(wasm2());
+            validator.validate_all(bytes).map_err(|e| Rejected::Rejected(e.to_string()))?;
+            let info = ModuleInfo::read(bytes).map_err(Rejected::Unsupported)?;
+            let instrumented = instrument::instrument(bytes).map_err(Rejected::Unsupported)?;
+            match Module::new(&engine, &instrumented) {
+                Ok(module) => Ok((module, info)),
+                Err(e) => {
+                    Module::new(&engine, bytes).map_err(rejected)?;
+                    Err(Rejected::Unsupported(format!("the instrumented module does not compile: {e:#}")))
+                }
             }
-        };
-        let mut validator = wasmtime_wasmparser::Validator::new_with_features(wasm2());
-        validator.validate_all(bytes).map_err(|e| Rejected::Rejected(e.to_string()))?;
-        let info = ModuleInfo::read(bytes).map_err(Rejected::Unsupported)?;
-        let instrumented = instrument::instrument(bytes).map_err(Rejected::Unsupported)?;
-        let module = match Module::new(&engine, &instrumented) {
-            Ok(module) => module,
-            Err(e) => {
-                Module::new(&engine, bytes).map_err(rejected)?;
-                return Err(Rejected::Unsupported(format!("the instrumented module does not compile: {e:#}")));
-            }
-        };
+        });
+        let (module, info) = compiled?;
         let data = self.store.data_mut();
         data.modules.push(module);
         data.book.modules.push(info);

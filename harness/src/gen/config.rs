@@ -66,6 +66,24 @@ pub enum StepKind {
     FloatGlobal,
     /// A side's export called directly by the script.
     SideCall,
+    /// `table.copy` between two different tables: main's shared table and
+    /// its `aux` or private table, or a side's own table and a table it
+    /// imports; then a call through the destination.
+    TableCopyAcross,
+    /// Main dlopens a side whose start grows and writes the shared memory
+    /// and table, and in the same activation, after the host call returns,
+    /// loads the memory's last word or calls through the table's last
+    /// slot, at sizes it reads after the call.
+    DlopenThenUse,
+    /// A host function (`lockstep.dlclose`, `lockstep.dlopen`) placed in
+    /// the shared table (main's `table.set`, or a funcref global holding
+    /// it) and called through it: a handle closed, a side opened.
+    HostInTable,
+    /// A side's defined global, initialised by a constant expression
+    /// (`i32.const`, `global.get` of main's `tbaseK` or `frefK`,
+    /// `ref.null`, `ref.func`), read, or placed in the shared table by
+    /// `table.set` or as `table.grow`'s init value; then a call through it.
+    GlobalRef,
 }
 
 impl StepKind {
@@ -88,6 +106,10 @@ impl StepKind {
         StepKind::GlobalWrite,
         StepKind::FloatGlobal,
         StepKind::SideCall,
+        StepKind::TableCopyAcross,
+        StepKind::DlopenThenUse,
+        StepKind::HostInTable,
+        StepKind::GlobalRef,
     ];
 }
 
@@ -147,6 +169,33 @@ pub struct Config {
     /// it reaches memory or an integer (`corpus/legitimate-differences.md`,
     /// "NaN payloads"). Defaults to `true`.
     pub floats: bool,
+    /// The most tables a module defines besides the shared one: main's
+    /// `aux` (exported) and a private one; a side's own tables, beside the
+    /// ones it imports. At most 2. Defaults to 2.
+    pub max_tables: usize,
+    /// The most globals a side defines besides its counter, each
+    /// initialised by a constant expression of another form. Defaults to 3.
+    pub max_globals: usize,
+    /// The most immutable funcref globals main exports (`frefN`: a table of
+    /// function references, as a GOT.func is), holding one of its
+    /// functions, a host function or null. Defaults to 2.
+    pub max_frefs: usize,
+    /// The most declarations a module's type section adds to the
+    /// scenario's types (a second declaration of one of them, or a type no
+    /// function has); the order of every type section varies too. Defaults to 3.
+    pub max_extra_types: usize,
+    /// The most libraries of the pool a scenario draws from: the first
+    /// `pool_size` (at most [`Pool::CAPACITY`](super::Pool::CAPACITY)) of
+    /// the [`Pool`](super::Pool) it is generated with; 0: every side is
+    /// generated fresh. Defaults to 24.
+    pub pool_size: usize,
+    /// Of the side definitions a scenario adds (a plain side, one built to
+    /// fail or not to link, a JIT patch), the percentage drawn from the
+    /// pool, from 0 to 100: a library the scenario has not defined yet
+    /// that does, instantiated now, what the step asks for (the generator's
+    /// state predicts it); the others, and those no library fits, are
+    /// generated fresh against the state of the moment. Defaults to 70.
+    pub pool_reuse: u32,
     /// The steps that may be generated. Defaults to [`StepKind::ALL`].
     pub steps: Vec<StepKind>,
 }
@@ -169,6 +218,12 @@ impl Default for Config {
             max_base_globals: 2,
             own_memory: true,
             floats: true,
+            max_tables: 2,
+            max_globals: 3,
+            max_frefs: 2,
+            max_extra_types: 3,
+            pool_size: 24,
+            pool_reuse: 70,
             steps: StepKind::ALL.to_vec(),
         }
     }
@@ -213,6 +268,14 @@ impl Config {
             max_base_globals: u.int_in_range(0..=3)?,
             own_memory: u.arbitrary()?,
             floats: u.arbitrary()?,
+            max_tables: u.int_in_range(0..=2)?,
+            max_globals: u.int_in_range(0..=4)?,
+            max_frefs: u.int_in_range(0..=3)?,
+            max_extra_types: u.int_in_range(0..=4)?,
+            // Mostly libraries, as real programs load: a campaign's time
+            // goes to instantiating and comparing, not compiling.
+            pool_size: if u.ratio(1, 16)? { 0 } else { u.int_in_range(8..=32)? },
+            pool_reuse: u.int_in_range(50..=100)?,
             steps,
         })
     }

@@ -94,6 +94,57 @@ events! {
     /// side's function through main's `call_indirect`, or written by a side
     /// to main's float global (then read back canonicalised).
     float_nan_chosen,
+    /// A side definition drawn from the pool of libraries (the same text,
+    /// so the same bytes, in every case of its epoch), instantiated or dlopened.
+    pool_library,
+    /// A side definition generated fresh for this scenario, instantiated or dlopened.
+    fresh_side,
+    /// A type-correct `call_indirect` whose type index differs from the
+    /// callee's type index in the callee's own module (structurally equal
+    /// types: the type sections differ in order or duplicates).
+    type_index_differs,
+    /// A type-correct `call_indirect` through a type its module declares twice.
+    duplicate_type_call,
+    /// An instantiation of a side whose type section declares a type no function has.
+    unused_type,
+    /// An element item `global.get` of main's imported funcref global
+    /// written into a table (at instantiation, or by `table.init`).
+    item_global_get,
+    /// A side's defined global initialised by `global.get` of an imported
+    /// global (`tbaseK`, `frefK`), then read or placed in a table.
+    global_init_global_get,
+    /// A funcref global initialised by `ref.func` (main's `frefK`, a side's
+    /// `$gK`) whose function reached a table through it.
+    global_init_ref_func,
+    /// `table.grow` whose init value is a function, not null.
+    table_grow_with_func,
+    /// A host function (`lockstep.*`) written into a table.
+    host_func_in_table,
+    /// A `call_indirect` that reached a host function.
+    call_indirect_host,
+    /// An instantiation of a side that imports main's table and defines its own beside it.
+    own_table_beside_import,
+    /// An instruction on the shared table in a module where it is not table 0.
+    shared_table_not_index0,
+    /// `table.copy` between two different tables.
+    table_copy_between_tables,
+    /// A `call_indirect` through a table other than the shared one.
+    call_indirect_other_table,
+    /// An instantiation of a side that imports globals and defines its own
+    /// beside them (its defined globals' indices start past the imported ones).
+    defined_global_after_imports,
+    /// A side with a memory of its own accesses it at an address computed
+    /// from the result of a call into main.
+    own_memory_after_call,
+    /// A side accesses the shared memory in the page that a call into main
+    /// grew, at an address computed from its result, in the same activation.
+    new_page_after_call,
+    /// After `dlopen` returns, main (in the same activation) loads from the
+    /// memory's last word in a page the side's start added.
+    dlopen_then_new_page,
+    /// After `dlopen` returns, main (in the same activation) calls through
+    /// a slot the side's start appended to the table.
+    dlopen_then_new_slot,
 }
 
 impl Events {

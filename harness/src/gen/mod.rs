@@ -16,9 +16,24 @@
 //!   asserts from its own abstract state (`state.rs`); where a value depends
 //!   on state it does not track it emits a plain `invoke` of a call that
 //!   cannot trap, and the runner compares engines.
+//!   Modules vary as real ones do (`wat.rs`): type sections in an order
+//!   of their own with duplicate and unused types, imports and globals in
+//!   any order, tables defined beside imported ones (main's `aux` and a
+//!   private one, sides' own) and `table.copy` between them, every Wasm 2.0
+//!   form of constant expression in offsets, element items and global
+//!   initialisers (`global.get` of main's funcref globals: how a GOT.func
+//!   entry reaches a table), host functions in tables called indirectly,
+//!   memory accessed at addresses computed after calls into other
+//!   instances, and main using, after `dlopen` returns, the pages and slots
+//!   the side's start added.
 //! - [`smith_pair`]: a wasm-smith main that exports a memory and a table,
 //!   and a wasm-smith side generated against main's exports, loaded by
 //!   dlopen; only invocations, whose outcomes the runner compares.
+//!
+//! Both draw most side modules from a [`Pool`] of libraries, so that a
+//! campaign compiles each library once per worker and spends its time
+//! instantiating, running and comparing (`pool.rs` says why the pool is a
+//! function of the seed and the case's epoch, never of earlier cases).
 //!
 //! Both are driven by `arbitrary`'s [`Unstructured`]: the same bytes give
 //! the same scenario. Every function terminates (loops are bounded by a
@@ -40,6 +55,8 @@
 mod config;
 mod events;
 mod float;
+mod pool;
+mod sides;
 mod smith;
 mod state;
 mod steps;
@@ -49,7 +66,8 @@ use arbitrary::{Result, Unstructured};
 
 pub use config::{Config, MaxPresence, StepKind};
 pub use events::Events;
-pub use smith::{PairConfig, smith_pair};
+pub use pool::Pool;
+pub use smith::{PairConfig, smith_pair, smith_pair_in};
 
 /// A generated scenario: directives that set it up (module definitions,
 /// main, `register`), then the steps.
@@ -72,13 +90,27 @@ struct Step {
     left_behind: bool,
 }
 
-/// Generates a linking scenario; see the module documentation.
+/// Generates a linking scenario whose sides are drawn from a pool of its
+/// own (its seed drawn from `u`, so that the bytes alone fix the script;
+/// no other scenario shares its libraries); see [`scenario_in`].
 ///
 /// # Errors
 /// Only those of `arbitrary` (never when the input runs out: then every
 /// choice is its first option).
 pub fn scenario(u: &mut Unstructured<'_>, cfg: &Config) -> Result<Scenario> {
-    steps::generate(u, cfg)
+    let pool = Pool::from_seed(u.arbitrary()?);
+    steps::generate(u, cfg, &pool)
+}
+
+/// Generates a linking scenario (see the module documentation) whose side
+/// modules are drawn from `pool` where a library would do
+/// ([`Config::pool_size`], [`Config::pool_reuse`]): a campaign passes
+/// [`Pool::for_case`], so that the cases of an epoch share libraries.
+///
+/// # Errors
+/// Only those of `arbitrary`, as [`scenario`].
+pub fn scenario_in(u: &mut Unstructured<'_>, cfg: &Config, pool: &Pool) -> Result<Scenario> {
+    steps::generate(u, cfg, pool)
 }
 
 impl Scenario {

@@ -17,6 +17,10 @@
 //! the side may fail anywhere (dlopen then returns -1). wasm-smith 0.263.0
 //! generates element segments with no items (DESIGN §6): the side's
 //! functions reach the table through dlsym only.
+//!
+//! Most pairs draw their interface and side from the [`Pool`]
+//! ([`PairConfig::pool_reuse`]): the same side, with the same bytes, in
+//! many cases of an epoch, against a main generated fresh for each.
 
 use std::fmt::Write;
 
@@ -24,6 +28,7 @@ use arbitrary::{Result, Unstructured};
 
 use super::config::MaxPresence;
 use super::events::Events;
+use super::pool::Pool;
 use super::{Scenario, Step};
 
 /// What [`smith_pair`] may generate. Maxima only.
@@ -54,6 +59,12 @@ pub struct PairConfig {
     pub fuel: u32,
     /// The most invocations after main is instantiated. Defaults to 10.
     pub max_invocations: usize,
+    /// The most sides of the pool a pair draws from (interface and side
+    /// together); 0: every side is generated fresh. Defaults to 16.
+    pub pool_size: usize,
+    /// The percentage of pairs whose interface and side come from the
+    /// pool; the others are generated fresh. Defaults to 70.
+    pub pool_reuse: u32,
 }
 
 impl Default for PairConfig {
@@ -68,6 +79,8 @@ impl Default for PairConfig {
             max_instructions: 40,
             fuel: 2000,
             max_invocations: 10,
+            pool_size: 16,
+            pool_reuse: 70,
         }
     }
 }
@@ -339,12 +352,67 @@ fn wat(text: &str) -> Vec<u8> {
     wat::parse_str(text).expect("the generator's interface modules are valid")
 }
 
-/// Generates a main/side pair and a few invocations; see the module documentation.
+/// Generates a main/side pair and a few invocations, with a pool of its
+/// own (its seed drawn from `u`); see [`smith_pair_in`].
 ///
 /// # Errors
 /// Those of `arbitrary` and wasm-smith (not when the input runs out).
 pub fn smith_pair(u: &mut Unstructured<'_>, cfg: &PairConfig) -> Result<Scenario> {
-    let iface = Interface::arbitrary(u, cfg)?;
+    let pool = Pool::from_seed(u.arbitrary()?);
+    smith_pair_in(u, cfg, &pool)
+}
+
+/// Salts the bytes of the pool's pairs apart from its libraries.
+const PAIR_SALT: u64 = 0x7061_6972;
+
+/// The interface and side of pair `k` of `pool`, generated from its own bytes.
+fn pooled(pool: &Pool, k: usize, cfg: &PairConfig) -> Option<(Interface, String)> {
+    let bytes = pool.bytes(PAIR_SALT, k, 8192)?;
+    let mut u = Unstructured::new(&bytes);
+    let iface = Interface::arbitrary(&mut u, cfg).ok()?;
+    let side = smith_side(&mut u, &iface, cfg).ok()?;
+    Some((iface, side))
+}
+
+/// The side, generated against the interface.
+fn smith_side(u: &mut Unstructured<'_>, iface: &Interface, cfg: &PairConfig) -> Result<String> {
+    smith_module(
+        u,
+        wasm_smith::Config {
+            available_imports: Some(wat(&iface.main_imports())),
+            exports: Some(wat(&iface.side_exports())),
+            max_memories: 1,
+            max_tables: 2,
+            ..smith_config(cfg)
+        },
+        cfg.fuel,
+    )
+}
+
+/// Generates a main/side pair and a few invocations; see the module
+/// documentation. The interface and side come from `pool` at the rate
+/// [`PairConfig::pool_reuse`], else from `u`; main always from `u`.
+///
+/// # Errors
+/// Those of `arbitrary` and wasm-smith (not when the input runs out).
+pub fn smith_pair_in(u: &mut Unstructured<'_>, cfg: &PairConfig, pool: &Pool) -> Result<Scenario> {
+    let mut events = Events::default();
+    let n = cfg.pool_size.min(Pool::CAPACITY);
+    let drawn = if !pool.is_empty() && n > 0 && u.int_in_range(1..=100u32)? <= cfg.pool_reuse {
+        let k = u.choose_index(n)?;
+        pooled(pool, k, cfg)
+    } else {
+        None
+    };
+    let from_pool = drawn.is_some();
+    let (iface, side) = match drawn {
+        Some(pair) => pair,
+        None => {
+            let iface = Interface::arbitrary(u, cfg)?;
+            let side = smith_side(u, &iface, cfg)?;
+            (iface, side)
+        }
+    };
     let main = smith_module(
         u,
         wasm_smith::Config {
@@ -358,24 +426,12 @@ pub fn smith_pair(u: &mut Unstructured<'_>, cfg: &PairConfig) -> Result<Scenario
         },
         cfg.fuel,
     )?;
-    let side = smith_module(
-        u,
-        wasm_smith::Config {
-            available_imports: Some(wat(&iface.main_imports())),
-            exports: Some(wat(&iface.side_exports())),
-            max_memories: 1,
-            max_tables: 2,
-            ..smith_config(cfg)
-        },
-        cfg.fuel,
-    )?;
     let setup = vec![
         side.replacen("(module", "(module definition $side", 1),
         main.replacen("(module", "(module $main", 1),
         "(register \"main\" $main)".to_string(),
         iface.loader(),
     ];
-    let mut events = Events::default();
     let mut steps = Vec::new();
     let mut step = |text: String| steps.push(Step { text, left_behind: false });
     let mut loaded = false;
@@ -390,6 +446,11 @@ pub fn smith_pair(u: &mut Unstructured<'_>, cfg: &PairConfig) -> Result<Scenario
             1 | 2 => {
                 loaded = true;
                 events.dlopen += 1;
+                if from_pool {
+                    events.pool_library += 1;
+                } else {
+                    events.fresh_side += 1;
+                }
                 step("(invoke $loader \"load\")".to_string());
             }
             _ => {

@@ -1,7 +1,9 @@
 //! The modules a scenario is made of, as data, and their WAT text.
 //!
 //! Only the exported wrappers that the scenario calls are written out
-//! (`used`): smaller modules read better and compile faster.
+//! (`used`): smaller modules read better and compile faster. A library of
+//! the pool is the exception: it is written whole, with every export, so
+//! that its text (and its bytes) are the same in every case that draws it.
 //!
 //! Five integer function types, and with floats (`Config::floats`) two
 //! more, `[] -> [f32]` and `[f64] -> [f64]`; function bodies that never trap
@@ -11,6 +13,17 @@
 //! unless canonicalised first. Main owns the memory, the table and the float
 //! globals; a side imports them (by main's export names, so that both the
 //! script and `lockstep.dlopen` can link it) and adds code.
+//!
+//! What varies between modules, as it does between real ones (each named
+//! in [`super::Events`] where it happens): the type section (order,
+//! duplicates, types no function has: type *indices* differ between
+//! modules whose types are equal), the order of imports and of defined
+//! globals and tables, tables defined beside an imported one, the forms of
+//! constant expressions (`i32.const`, `global.get` of an imported global,
+//! `ref.null`, `ref.func`) in offsets, element items and global
+//! initialisers, and element segments written as function indices or as
+//! expressions. Every table instruction names its table: the shared table
+//! is not always table 0.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -30,9 +43,10 @@ pub(crate) const DATA_BASE: u32 = 1024;
 /// Bytes per wasm page.
 pub(crate) const PAGE: u32 = 65536;
 
-/// The function types of generated modules, declared alike in every module
-/// (so that `call_indirect` compares them structurally across modules).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The function types of generated modules. Every module declares each of
+/// them at least once, in an order of its own, some twice, so that
+/// `call_indirect` compares them structurally across modules and within one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Sig {
     /// `[] -> [i32]`
     VI,
@@ -70,7 +84,8 @@ impl Sig {
         }
     }
 
-    /// The type's name in every module (`$i_i`), and main's dispatcher (`call_i_i`).
+    /// The type's name (`i_i`): its first declaration is `$i_i` in every
+    /// module, and main's dispatcher through the shared table `call_i_i`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Sig::VI => "v_i",
@@ -94,6 +109,140 @@ impl Sig {
             Sig::DD => "(func (param f64) (result f64))",
         }
     }
+
+    /// Parameters and result, inline: ` (param i32) (result i32)`.
+    fn inline(self) -> (&'static str, &'static str) {
+        match self {
+            Sig::VI => ("", " (result i32)"),
+            Sig::II => (" i32", " (result i32)"),
+            Sig::IIi => (" i32 i32", " (result i32)"),
+            Sig::LL => (" i64", " (result i64)"),
+            Sig::IV => (" i32", ""),
+            Sig::VF => ("", " (result f32)"),
+            Sig::DD => (" f64", " (result f64)"),
+        }
+    }
+}
+
+/// Function types that no generated function has (a module may declare
+/// them anyway, as real modules do).
+const UNUSED: [&str; 4] = [
+    "(func)",
+    "(func (param i64 i64))",
+    "(func (param f32) (result i64 i32))",
+    "(func (param i32 i32 i32) (result i64))",
+];
+
+/// One declaration of a type section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TypeEntry {
+    /// Declaration `dup` (0 or 1) of a scenario type.
+    Sig(Sig, u8),
+    /// One of [`UNUSED`].
+    Unused(usize),
+}
+
+/// A module's type section: every scenario type once or twice, and maybe
+/// types nothing uses, in an order of the module's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Types {
+    entries: Vec<TypeEntry>,
+}
+
+impl Types {
+    /// Each of `sigs` once, in that order.
+    pub(crate) fn canonical(sigs: &[Sig]) -> Types {
+        Types { entries: sigs.iter().map(|&s| TypeEntry::Sig(s, 0)).collect() }
+    }
+
+    /// Each of `sigs`, and up to `max_extra` more declarations (a second
+    /// declaration of one of them, or an unused type), shuffled.
+    pub(crate) fn generate(
+        u: &mut arbitrary::Unstructured<'_>,
+        sigs: &[Sig],
+        max_extra: usize,
+    ) -> arbitrary::Result<Types> {
+        let mut t = Types::canonical(sigs);
+        for _ in 0..u.int_in_range(0..=max_extra)? {
+            let entry = if u.arbitrary()? {
+                let s = *u.choose(sigs)?;
+                TypeEntry::Sig(s, t.count(s))
+            } else {
+                TypeEntry::Unused(u.choose_index(UNUSED.len())?)
+            };
+            let fresh = match entry {
+                TypeEntry::Sig(_, dup) => dup < 2,
+                unused => !t.entries.contains(&unused),
+            };
+            if fresh {
+                t.entries.push(entry);
+            }
+        }
+        shuffle(u, &mut t.entries)?;
+        Ok(t)
+    }
+
+    /// How many declarations `sig` has (0 if the module lacks it).
+    pub(crate) fn count(&self, sig: Sig) -> u8 {
+        self.entries.iter().filter(|e| matches!(e, TypeEntry::Sig(s, _) if *s == sig)).count() as u8
+    }
+
+    /// The type index of declaration `dup` of `sig`.
+    pub(crate) fn index(&self, sig: Sig, dup: u8) -> u32 {
+        let i = self.entries.iter().position(|e| *e == TypeEntry::Sig(sig, dup));
+        i.expect("a declared type") as u32
+    }
+
+    /// A declaration of `sig` to use.
+    pub(crate) fn pick(&self, u: &mut arbitrary::Unstructured<'_>, sig: Sig) -> arbitrary::Result<u8> {
+        u.int_in_range(0..=self.count(sig).max(1) - 1)
+    }
+
+    /// Whether it declares a type no function has.
+    pub(crate) fn has_unused(&self) -> bool {
+        self.entries.iter().any(|e| matches!(e, TypeEntry::Unused(_)))
+    }
+
+    fn render(&self) -> String {
+        let mut s = String::new();
+        for e in &self.entries {
+            let _ = match *e {
+                TypeEntry::Sig(sig, dup) => writeln!(s, "  (type {} {})", type_name(sig, dup), sig.decl()),
+                TypeEntry::Unused(k) => writeln!(s, "  (type $unused{k} {})", UNUSED[k]),
+            };
+        }
+        s
+    }
+}
+
+/// The name of declaration `dup` of `sig`: `$i_i`, then `$i_i.1`.
+pub(crate) fn type_name(sig: Sig, dup: u8) -> String {
+    if dup == 0 { format!("${}", sig.name()) } else { format!("${}.{dup}", sig.name()) }
+}
+
+/// Shuffles `v` (Fisher-Yates, driven by `u`).
+pub(crate) fn shuffle<T>(u: &mut arbitrary::Unstructured<'_>, v: &mut [T]) -> arbitrary::Result<()> {
+    for i in (1..v.len()).rev() {
+        let j = u.int_in_range(0..=i)?;
+        v.swap(i, j);
+    }
+    Ok(())
+}
+
+/// `items` in the order `key` gives them: the same key, the same order;
+/// key 0 keeps them as they are.
+pub(crate) fn permuted<T>(mut items: Vec<T>, key: u64) -> Vec<T> {
+    let mut x = key;
+    for i in (1..items.len()).rev() {
+        if key == 0 {
+            break;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        items.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    items
 }
 
 /// A value in a directive.
@@ -157,6 +306,25 @@ impl Args {
     }
 }
 
+/// A `lockstep` host function that main imports and may place in tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Host {
+    /// `dlclose`, at type `i_i`.
+    Dlclose,
+    /// `dlopen`, at type `ii_i`: it reads the name from the *caller's*
+    /// exported memory, so only main can open anything with it.
+    Dlopen,
+}
+
+impl Host {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Host::Dlclose => "dlclose",
+            Host::Dlopen => "dlopen",
+        }
+    }
+}
+
 /// What a function computes: an i32 value, adapted to its integer type, or
 /// (at type `v_f` or `d_d`) a float.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,6 +344,24 @@ pub(crate) enum Body {
     ReadGm0,
     /// Main's `note` itself: `gm0 := param`. Only at type `i_v`.
     SetGm0,
+    /// Main's `mg`, at type `i_i`: `memory.grow` of the shared memory by
+    /// the parameter if that keeps it within the cap (the pages a scenario
+    /// lets it reach), else -1.
+    Mg(u32),
+    /// A host function main imports (never rendered as a definition).
+    Host(Host),
+    /// A side's defined `i32` global `$gK`, read.
+    Global(usize),
+    /// A call into main's `mg` that grows the shared memory by a page, then
+    /// a store and a load at an address computed from its result in the
+    /// new page; the value, or 0 if it did not grow. At type `v_i`, in
+    /// sides that import main's memory and `mg`.
+    GrowThenUse { off: u32, value: i32 },
+    /// A call into main's `mg` (growing nothing: it returns the shared
+    /// memory's size), then a store and a load of the caller's *own* memory
+    /// at an address computed from the result; the value. At type `v_i`, in
+    /// sides that import `mg` (with a memory of their own or main's).
+    CallThenOwn { off: u32, value: i32 },
     /// A float expression, returned: the body of a function of type `v_f`
     /// or `d_d` (and only of those).
     Float(FExpr),
@@ -188,10 +374,12 @@ pub(crate) enum Body {
     StoreF(u32, FExpr),
 }
 
-/// A function for tables: a type and a body.
+/// A function for tables: a type (declaration `dup` of `sig` in its
+/// module's type section) and a body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FuncDef {
     pub sig: Sig,
+    pub dup: u8,
     pub body: Body,
 }
 
@@ -199,7 +387,7 @@ impl FuncDef {
     /// `(func $name (type $sig) …)`.
     pub(crate) fn render(&self, name: &str, export: Option<&str>) -> String {
         let export = export.map(|e| format!(" (export \"{e}\")")).unwrap_or_default();
-        let head = format!("(func ${name}{export} (type ${})", self.sig.name());
+        let head = format!("(func ${name}{export} (type {})", type_name(self.sig, self.dup));
         match &self.body {
             Body::SetGm0 => return format!("{head} (global.set $gm0 (local.get 0)))"),
             Body::Float(e) => return format!("{head}{}\n    {})", float::LOCALS, e.render()),
@@ -207,6 +395,13 @@ impl FuncDef {
                 let bits = format!("(i64.reinterpret_f64 {})", e.render());
                 return format!("{head}{}\n    (i64.add (local.get 0) {bits}))", float::LOCALS);
             }
+            Body::Mg(cap) => {
+                return format!(
+                    "{head}\n    (if (result i32) (i32.le_u (i32.add (memory.size) (local.get 0)) (i32.const {cap}))\n      \
+                     (then (memory.grow (local.get 0))) (else (i32.const -1))))"
+                );
+            }
+            Body::Host(h) => panic!("generator bug: host function {} rendered as a definition", h.name()),
             _ => {}
         }
         let (locals, prelude, value) = match &self.body {
@@ -229,13 +424,38 @@ impl FuncDef {
             Body::Load(a) => ("", String::new(), format!("(i32.load (i32.const {a}))")),
             Body::Note(k) => ("", format!(" (call $note (i32.const {k}))"), format!("(i32.const {k})")),
             Body::ReadGm0 => ("", String::new(), "(global.get $gm0)".to_string()),
+            Body::Global(k) => ("", String::new(), format!("(global.get $g{k})")),
+            // The address is computed after the call returns: an engine
+            // that kept the memory's base or bound from before the call
+            // would miss the new page.
+            Body::GrowThenUse { off, value } => (
+                " (local $p i32)",
+                format!(
+                    "\n    (local.set $p (call $mg (i32.const 1)))\n    \
+                     (if (i32.ge_s (local.get $p) (i32.const 0)) (then\n      \
+                     (local.set $p (i32.add (i32.shl (local.get $p) (i32.const 16)) (i32.const {off})))\n      \
+                     (i32.store (local.get $p) (i32.const {value}))))"
+                ),
+                "\n    (if (result i32) (i32.ge_s (local.get $p) (i32.const 0))\n      \
+                 (then (i32.load (local.get $p))) (else (i32.const 0)))"
+                    .to_string(),
+            ),
+            Body::CallThenOwn { off, value } => (
+                " (local $p i32)",
+                format!(
+                    "\n    (local.set $p (i32.add (i32.and (call $mg (i32.const 0)) (i32.const 15)) (i32.const {})))\n    \
+                     (i32.store (local.get $p) (i32.const {value}))",
+                    DATA_BASE + off
+                ),
+                "(i32.load (local.get $p))".to_string(),
+            ),
             Body::Bits(e) => (float::LOCALS, String::new(), format!("\n    (i32.reinterpret_f32 {})", e.render())),
             Body::StoreF(a, e) => (
                 float::LOCALS,
                 format!("\n    ({}.store (i32.const {a}) {})", e.ty().name(), e.render()),
                 "(i32.const 0)".to_string(),
             ),
-            Body::SetGm0 | Body::Float(_) => unreachable!(),
+            Body::SetGm0 | Body::Float(_) | Body::Mg(_) | Body::Host(_) => unreachable!(),
         };
         let result = match self.sig {
             Sig::VI => value,
@@ -248,9 +468,10 @@ impl FuncDef {
         format!("{head}{locals}{prelude} {result})")
     }
 
-    /// The result of a call, when the generator knows it by construction
-    /// (float expressions read main's float globals as `env` has them):
-    /// `Some(None)` for no result, `None` when it depends on state.
+    /// The result of a call, when the body alone fixes it (float
+    /// expressions read main's float globals as `env` has them):
+    /// `Some(None)` for no result, `None` when it depends on state (the
+    /// abstract state completes it: `State::run`).
     pub(crate) fn known_result(&self, args: &Args, env: &FEnv) -> Option<Option<V>> {
         if self.sig == Sig::IV {
             return Some(None);
@@ -259,6 +480,7 @@ impl FuncDef {
             Body::Const(k) => *k,
             Body::Loop(n) => (0..i32::from(*n)).sum(),
             Body::StoreF(..) => 0,
+            Body::CallThenOwn { value, .. } => *value,
             Body::Float(e) => return Some(Some(V::of(e.ty(), e.eval(args.d, env)))),
             Body::Bits(e) => match e.eval(args.d, env) {
                 FVal::Exact(bits) if self.sig == Sig::LL => {
@@ -269,13 +491,18 @@ impl FuncDef {
             },
             _ => return None,
         };
-        Some(Some(match self.sig {
+        Some(Some(self.adapt(v, args)))
+    }
+
+    /// The i32 value `v` of the body, as its type returns it.
+    pub(crate) fn adapt(&self, v: i32, args: &Args) -> V {
+        match self.sig {
             Sig::VI => V::I32(v),
             Sig::II => V::I32(args.x.wrapping_add(v)),
             Sig::IIi => V::I32(args.x.wrapping_sub(args.y).wrapping_add(v)),
             Sig::LL => V::I64(args.l.wrapping_add(i64::from(v))),
-            Sig::IV | Sig::VF | Sig::DD => unreachable!(),
-        }))
+            Sig::IV | Sig::VF | Sig::DD => unreachable!("an integer body at an integer type with a result"),
+        }
     }
 }
 
@@ -295,8 +522,70 @@ impl std::fmt::Display for Limits {
     }
 }
 
-fn types(floats: bool) -> String {
-    Sig::of(floats).iter().map(|s| format!("  (type ${} {})\n", s.name(), s.decl())).collect()
+/// A table as a module names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum TableId {
+    /// Main's table `table`: defined by main, imported by sides; dlsym's.
+    Shared,
+    /// Main's second exported table `aux`, which sides may import too.
+    Aux,
+    /// A table main defines and does not export.
+    Priv,
+    /// A side's own table `k`, beside the imported ones.
+    Own(u8),
+}
+
+impl TableId {
+    /// Its name in the text: `$t`, `$aux`, `$priv`, `$o0`.
+    pub(crate) fn id(self) -> String {
+        format!("${}", self.short())
+    }
+
+    /// Its name in export names: `t`, `aux`, `priv`, `o0`.
+    pub(crate) fn short(self) -> String {
+        match self {
+            TableId::Shared => "t".into(),
+            TableId::Aux => "aux".into(),
+            TableId::Priv => "priv".into(),
+            TableId::Own(k) => format!("o{k}"),
+        }
+    }
+}
+
+/// The name of the wrapper that calls through `table` at `sig`: main's
+/// `call_i_i` (the shared table), `call_i_i_aux`, a side's `call_i_i_o0`.
+pub(crate) fn call_export(sig: Sig, table: TableId) -> String {
+    match table {
+        TableId::Shared => format!("call_{}", sig.name()),
+        t => format!("call_{}_{}", sig.name(), t.short()),
+    }
+}
+
+/// The name of the wrapper that copies from table `src` to table `dst`.
+pub(crate) fn copy_export(dst: TableId, src: TableId) -> String {
+    format!("xcopy_{}_{}", dst.short(), src.short())
+}
+
+/// A wrapper calling through `table` at declaration `dup` of `sig`:
+/// arguments, then the slot.
+fn call_wrapper(name: &str, sig: Sig, dup: u8, table: TableId) -> String {
+    let (params, result) = sig.inline();
+    let args = params.split_whitespace().count();
+    let gets: String = (0..=args).map(|i| format!(" (local.get {i})")).collect();
+    format!(
+        "(func (export \"{name}\") (param{params} i32){result} (call_indirect {} (type {}){gets}))",
+        table.id(),
+        type_name(sig, dup)
+    )
+}
+
+fn copy_wrapper(dst: TableId, src: TableId) -> String {
+    format!(
+        "(func (export \"{}\") (param i32 i32 i32) (table.copy {} {} (local.get 0) (local.get 1) (local.get 2)))",
+        copy_export(dst, src),
+        dst.id(),
+        src.id()
+    )
 }
 
 /// Bytes as a WAT string literal.
@@ -325,25 +614,47 @@ pub(crate) struct FGlobals {
 
 /// The main module: it owns the memory and the table, exports both (as
 /// `memory` and `table`, which dlopen and dlsym use), exports a mutable
-/// global and immutable offset globals (and with floats, float globals),
-/// imports the `lockstep` linker and exports wrappers around every table,
-/// memory, global and linker operation.
+/// global, immutable offset globals, immutable funcref globals (a GOT of
+/// function references) and with floats float globals, imports the
+/// `lockstep` linker and exports wrappers around every table, memory,
+/// global and linker operation.
 #[derive(Clone, Debug)]
 pub(crate) struct MainDef {
+    pub types: Types,
+    /// The shared table `table` (`$t`).
     pub table: Limits,
+    /// A second exported table `aux`, if any.
+    pub aux: Option<Limits>,
+    /// A table main keeps to itself, if any.
+    pub private: Option<Limits>,
+    /// The order main defines its tables in (the shared one is not always table 0).
+    pub table_order: Vec<TableId>,
     pub memory: Limits,
-    /// Functions for the table; `funcs[0]` is `note` (type `i_v`).
+    /// The pages `mg` lets the memory reach.
+    pub mem_cap: u32,
+    /// Functions for the table: `funcs[0]` is `note` (type `i_v`), `funcs[1]`
+    /// is `mg`, the host functions are imports.
     pub funcs: Vec<FuncDef>,
-    /// Main's active element segment at offset 0 (indices into `funcs`).
+    /// Main's active element segment at offset 0 of `$t` (indices into `funcs`).
     pub active: Vec<usize>,
+    /// Its active segment at offset 0 of `aux`.
+    pub aux_active: Vec<usize>,
     /// Main's passive element segment `$pe` (indices into `funcs`).
     pub passive: Vec<usize>,
     /// Values of the exported `tbaseN` globals (table offsets for sides).
     pub tbases: Vec<u32>,
     /// Values of the exported `mbaseN` globals (memory offsets for sides).
     pub mbases: Vec<u32>,
+    /// The exported immutable funcref globals `frefN`: `ref.func` of
+    /// `funcs[k]` (a host function too) or `ref.null`.
+    pub frefs: Vec<Option<usize>>,
     /// The float globals, with floats.
     pub floats: Option<FGlobals>,
+    /// The order of its global definitions, and of its imports, as keys of [`permuted`].
+    pub global_key: u64,
+    pub import_key: u64,
+    /// The declaration of each type its `call_*` wrappers use (by [`Sig::ALL`] position).
+    pub call_dups: [u8; 7],
     /// Names in memory, at `NAME_SLOT * i`.
     pub names: Vec<String>,
     /// The exported wrappers the scenario calls.
@@ -352,48 +663,75 @@ pub(crate) struct MainDef {
 
 impl MainDef {
     /// The name of `funcs[i]` in main's text.
-    pub(crate) fn func_name(i: usize) -> String {
-        if i == 0 { "note".into() } else { format!("m{i}") }
+    pub(crate) fn func_name(&self, i: usize) -> String {
+        match self.funcs[i].body {
+            Body::Host(h) => h.name().into(),
+            Body::Mg(_) => "mg".into(),
+            _ if i == 0 => "note".into(),
+            _ => format!("m{i}"),
+        }
+    }
+
+    /// The declaration of `sig` that its `call_*` wrappers use.
+    pub(crate) fn call_dup(&self, sig: Sig) -> u8 {
+        self.call_dups[Sig::ALL.iter().position(|s| *s == sig).expect("a type")]
+    }
+
+    /// The index of a table in main's table index space.
+    pub(crate) fn table_index(&self, t: TableId) -> u32 {
+        self.table_order.iter().position(|x| *x == t).expect("main's table") as u32
+    }
+
+    /// Main's tables other than the shared one.
+    pub(crate) fn other_tables(&self) -> Vec<TableId> {
+        self.table_order.iter().copied().filter(|t| *t != TableId::Shared).collect()
     }
 
     pub(crate) fn render(&self) -> String {
         let mut s = String::from("(module $main\n");
-        s += &types(self.floats.is_some());
-        s += "  (import \"lockstep\" \"dlopen\" (func $dlopen (param i32 i32) (result i32)))\n";
-        s += "  (import \"lockstep\" \"dlsym\" (func $dlsym (param i32 i32 i32) (result i32)))\n";
-        s += "  (import \"lockstep\" \"dlclose\" (func $dlclose (param i32) (result i32)))\n";
+        s += &self.types.render();
+        let imports: Vec<String> = [Host::Dlopen, Host::Dlclose]
+            .iter()
+            .map(|h| {
+                let sig = if *h == Host::Dlopen { Sig::IIi } else { Sig::II };
+                format!("  (import \"lockstep\" \"{0}\" (func ${0} (type {1})))\n", h.name(), type_name(sig, 0))
+            })
+            .chain(std::iter::once(
+                "  (import \"lockstep\" \"dlsym\" (func $dlsym (param i32 i32 i32) (result i32)))\n".to_string(),
+            ))
+            .collect();
+        s += &permuted(imports, self.import_key).concat();
         let _ = writeln!(s, "  (memory (export \"memory\") {})", self.memory);
-        let _ = writeln!(s, "  (table $t (export \"table\") {} funcref)", self.table);
-        s += "  (global $gm0 (export \"gm0\") (mut i32) (i32.const 0))\n";
-        s += "  (global $c (mut i32) (i32.const 0))\n";
-        for (i, v) in self.tbases.iter().enumerate() {
-            let _ = writeln!(s, "  (global (export \"tbase{i}\") i32 (i32.const {v}))");
+        for t in &self.table_order {
+            let _ = match t {
+                TableId::Shared => writeln!(s, "  (table $t (export \"table\") {} funcref)", self.table),
+                TableId::Aux => writeln!(s, "  (table $aux (export \"aux\") {} funcref)", self.aux.expect("aux")),
+                TableId::Priv => writeln!(s, "  (table $priv {} funcref)", self.private.expect("priv")),
+                TableId::Own(_) => unreachable!("main owns no side tables"),
+            };
         }
-        for (i, v) in self.mbases.iter().enumerate() {
-            let _ = writeln!(s, "  (global (export \"mbase{i}\") i32 (i32.const {v}))");
-        }
-        if let Some(g) = self.floats {
-            for (ty, mutable, bits) in
-                [(FTy::F32, true, g.gf), (FTy::F64, true, g.gd), (FTy::F32, false, g.cf), (FTy::F64, false, g.cd)]
-            {
-                let (id, t) = (float::global(ty, mutable), ty.name());
-                let decl = if mutable { format!("(mut {t})") } else { t.to_string() };
-                let init = float::literal(ty, bits);
-                let _ = writeln!(s, "  (global {id} (export \"{}\") {decl} ({t}.const {init}))", &id[1..]);
-            }
-        }
+        s += &permuted(self.globals(), self.global_key).concat();
         s += "  ;; names that dlopen and dlsym read, 16 bytes apart\n";
         for (i, name) in self.names.iter().enumerate() {
             let _ = writeln!(s, "  (data (i32.const {}) {})", NAME_SLOT * i as u32, wat_string(name.as_bytes()));
         }
-        s += "  ;; functions for the table\n";
+        s += "  ;; functions for the tables\n";
         for (i, f) in self.funcs.iter().enumerate() {
-            let export = (i == 0).then_some("note");
-            let _ = writeln!(s, "  {}", f.render(&Self::func_name(i), export));
+            if matches!(f.body, Body::Host(_)) {
+                continue;
+            }
+            let export = match f.body {
+                Body::Mg(_) => Some("mg"),
+                _ => (i == 0).then_some("note"),
+            };
+            let _ = writeln!(s, "  {}", f.render(&self.func_name(i), export));
         }
-        let refs = |idx: &[usize]| idx.iter().map(|&i| format!(" ${}", Self::func_name(i))).collect::<String>();
+        let refs = |idx: &[usize]| idx.iter().map(|&i| format!(" ${}", self.func_name(i))).collect::<String>();
         if !self.active.is_empty() {
-            let _ = writeln!(s, "  (elem (i32.const 0) func{})", refs(&self.active));
+            let _ = writeln!(s, "  (elem (table $t) (i32.const 0) func{})", refs(&self.active));
+        }
+        if !self.aux_active.is_empty() {
+            let _ = writeln!(s, "  (elem (table $aux) (i32.const 0) func{})", refs(&self.aux_active));
         }
         if !self.passive.is_empty() {
             let _ = writeln!(s, "  (elem $pe func{})", refs(&self.passive));
@@ -406,6 +744,38 @@ impl MainDef {
         s
     }
 
+    /// Its global definitions, one line each, in canonical order.
+    fn globals(&self) -> Vec<String> {
+        let mut g = vec![
+            "  (global $gm0 (export \"gm0\") (mut i32) (i32.const 0))\n".to_string(),
+            "  (global $c (mut i32) (i32.const 0))\n".to_string(),
+        ];
+        for (i, v) in self.tbases.iter().enumerate() {
+            g.push(format!("  (global (export \"tbase{i}\") i32 (i32.const {v}))\n"));
+        }
+        for (i, v) in self.mbases.iter().enumerate() {
+            g.push(format!("  (global (export \"mbase{i}\") i32 (i32.const {v}))\n"));
+        }
+        for (i, f) in self.frefs.iter().enumerate() {
+            let init = match f {
+                Some(k) => format!("(ref.func ${})", self.func_name(*k)),
+                None => "(ref.null func)".into(),
+            };
+            g.push(format!("  (global (export \"fref{i}\") funcref {init})\n"));
+        }
+        if let Some(fg) = self.floats {
+            for (ty, mutable, bits) in
+                [(FTy::F32, true, fg.gf), (FTy::F64, true, fg.gd), (FTy::F32, false, fg.cf), (FTy::F64, false, fg.cd)]
+            {
+                let (id, t) = (float::global(ty, mutable), ty.name());
+                let decl = if mutable { format!("(mut {t})") } else { t.to_string() };
+                let init = float::literal(ty, bits);
+                g.push(format!("  (global {id} (export \"{}\") {decl} ({t}.const {init}))\n", &id[1..]));
+            }
+        }
+        g
+    }
+
     /// Every exported wrapper, by name; [`MainDef::render`] writes the used ones.
     fn wrappers(&self) -> Vec<(String, String)> {
         let mut w: Vec<(String, String)> = Vec::new();
@@ -416,7 +786,7 @@ impl MainDef {
             "(func (export \"grow\") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))".into(),
         );
         for i in 0..self.funcs.len() {
-            let name = Self::func_name(i);
+            let name = self.func_name(i);
             add(
                 &format!("put{i}"),
                 format!("(func (export \"put{i}\") (param i32) (table.set $t (local.get 0) (ref.func ${name})))"),
@@ -429,46 +799,40 @@ impl MainDef {
         );
         add(
             "copy",
-            "(func (export \"copy\") (param i32 i32 i32) (table.copy (local.get 0) (local.get 1) (local.get 2)))"
+            "(func (export \"copy\") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))"
                 .into(),
         );
         if !self.passive.is_empty() {
             add(
                 "init",
                 "(func (export \"init\") (param i32 i32 i32) \
-                 (table.init $pe (local.get 0) (local.get 1) (local.get 2)))"
+                 (table.init $t $pe (local.get 0) (local.get 1) (local.get 2)))"
                     .into(),
             );
             add("drop", "(func (export \"drop\") (elem.drop $pe))".into());
         }
-        // Calls through the table: arguments, then the slot.
-        for sig in Sig::ALL {
-            let n = sig.name();
-            let (params, result) = match sig {
-                Sig::VI => ("", " (result i32)"),
-                Sig::II => (" i32", " (result i32)"),
-                Sig::IIi => (" i32 i32", " (result i32)"),
-                Sig::LL => (" i64", " (result i64)"),
-                Sig::IV => (" i32", ""),
-                Sig::VF => ("", " (result f32)"),
-                Sig::DD => (" f64", " (result f64)"),
-            };
-            let args = params.split_whitespace().count();
-            let gets: String = (0..=args).map(|i| format!(" (local.get {i})")).collect();
-            add(
-                &format!("call_{n}"),
-                format!(
-                    "(func (export \"call_{n}\") (param{params} i32){result} (call_indirect $t (type ${n}){gets}))"
-                ),
-            );
+        // Calls through each table: arguments, then the slot.
+        for t in &self.table_order {
+            for sig in Sig::ALL {
+                let name = call_export(sig, *t);
+                add(&name, call_wrapper(&name, sig, self.call_dup(sig), *t));
+            }
+        }
+        for dst in &self.table_order {
+            for src in &self.table_order {
+                if dst != src {
+                    add(&copy_export(*dst, *src), copy_wrapper(*dst, *src));
+                }
+            }
         }
         // A call through function pointer k: an i32 slot index in memory.
         add(
             "call_fp",
             format!(
                 "(func (export \"call_fp\") (param i32 i32) (result i32)\n    \
-                 (call_indirect $t (type $i_i) (local.get 1)\n      \
-                 (i32.load (i32.add (i32.const {FP_BASE}) (i32.shl (local.get 0) (i32.const 2))))))"
+                 (call_indirect $t (type {}) (local.get 1)\n      \
+                 (i32.load (i32.add (i32.const {FP_BASE}) (i32.shl (local.get 0) (i32.const 2))))))",
+                type_name(Sig::II, self.call_dup(Sig::II))
             ),
         );
         add("load", "(func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))".into());
@@ -493,6 +857,25 @@ impl MainDef {
             "open",
             "(func (export \"open\") (param i32 i32) (result i32) (call $dlopen (local.get 0) (local.get 1)))".into(),
         );
+        // What the caller does after dlopen returns, in the same activation:
+        // the last word of memory at the size read after the call, and a
+        // call through the last slot of the table at its size after the call.
+        add(
+            "open_top",
+            "(func (export \"open_top\") (param i32 i32) (result i32)\n    \
+             (drop (call $dlopen (local.get 0) (local.get 1)))\n    \
+             (i32.load (i32.sub (i32.shl (memory.size) (i32.const 16)) (i32.const 4))))"
+                .into(),
+        );
+        add(
+            "open_last",
+            format!(
+                "(func (export \"open_last\") (param i32 i32 i32) (result i32)\n    \
+                 (drop (call $dlopen (local.get 0) (local.get 1)))\n    \
+                 (call_indirect $t (type {}) (local.get 2) (i32.sub (table.size $t) (i32.const 1))))",
+                type_name(Sig::II, self.call_dup(Sig::II))
+            ),
+        );
         add(
             "sym",
             "(func (export \"sym\") (param i32 i32 i32) (result i32)\n    \
@@ -513,6 +896,7 @@ impl MainDef {
         if s.is_empty() { s } else { format!("  ;; the exports the scenario calls\n{s}") }
     }
 }
+
 /// The offset of an active segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Offset {
@@ -521,26 +905,68 @@ pub(crate) enum Offset {
     Global(usize),
 }
 
-/// An item of a side's element segment.
+/// An item of a side's element segment (a constant expression, §3.3.10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Item {
-    /// The side's own function.
+    /// `ref.func` of the side's own function.
     Own(usize),
     /// `ref.func` of the imported `note`: main's function.
     Note,
     Null,
+    /// `global.get` of main's imported funcref global `frefK` (how a
+    /// GOT.func entry reaches a table).
+    FRef(usize),
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct ElemSeg {
+    pub table: TableId,
     pub offset: Offset,
     pub items: Vec<Item>,
+    /// Written as expressions (`funcref (ref.func $f0) …`) even where
+    /// function indices (`func $f0 …`) would do: another encoding.
+    pub exprs: bool,
 }
 
 #[derive(Clone, Debug)]
 pub(crate) struct DataSeg {
     pub offset: Offset,
     pub bytes: Vec<u8>,
+}
+
+/// A constant expression initialising a side's defined global `$gK`
+/// (Wasm 2.0: `global.get` of an *imported* global only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Init {
+    /// An `i32` global: `i32.const`.
+    I32(i32),
+    /// An `i32` global: `global.get` of main's imported `tbaseK`.
+    TBase(usize),
+    /// A funcref global: `ref.null func`.
+    Null,
+    /// A funcref global: `ref.func` of the side's own function.
+    Func(usize),
+    /// A funcref global: `ref.func` of the imported `note`.
+    Note,
+    /// A funcref global: `global.get` of main's imported `frefK`.
+    FRef(usize),
+}
+
+impl Init {
+    pub(crate) fn is_i32(self) -> bool {
+        matches!(self, Init::I32(_) | Init::TBase(_))
+    }
+
+    fn render(self) -> String {
+        match self {
+            Init::I32(v) => format!("i32 (i32.const {v})"),
+            Init::TBase(k) => format!("i32 (global.get $tbase{k})"),
+            Init::Null => "funcref (ref.null func)".into(),
+            Init::Func(k) => format!("funcref (ref.func $f{k})"),
+            Init::Note => "funcref (ref.func $note)".into(),
+            Init::FRef(k) => format!("funcref (global.get $fref{k})"),
+        }
+    }
 }
 
 /// An effect of a side's start function before it ends.
@@ -552,12 +978,21 @@ pub(crate) enum Write {
     Note(i32),
     /// Sets main's imported mutable global `gm0`.
     Gm0(i32),
-    /// Stores into the shared memory.
+    /// Stores into the memory (the shared one, or its own).
     Store { addr: u32, value: i32 },
     /// `table.set` of the side's `$f0` into the shared table (traps if out of bounds).
     TableSet(u32),
     /// Sets main's imported float global `gf` or `gd` to a constant (exact bits).
     FGlobal(FTy, u64),
+    /// `table.grow` of the shared table by `n` slots holding `item` (the
+    /// result dropped: -1 past the max).
+    TableGrow { n: u32, item: Item },
+    /// `memory.grow` of the shared memory by a page while it has fewer than
+    /// `cap` pages (the result dropped).
+    MemGrow { cap: u32 },
+    /// A store to the last word of the memory, at the address computed
+    /// from `memory.size` (in the page a [`Write::MemGrow`] added).
+    StoreTop(i32),
 }
 
 /// How a side's start function ends.
@@ -566,10 +1001,12 @@ pub(crate) enum End {
     Return,
     /// `unreachable`: the instantiation fails after every write before it.
     Unreachable,
-    /// `call_indirect` into the shared table (traps if null, out of bounds, mismatched).
+    /// `call_indirect` into the shared table at declaration `dup` of `sig`
+    /// (traps if null, out of bounds, mismatched).
     CallIndirect {
         slot: u32,
         sig: Sig,
+        dup: u8,
         args: Args,
     },
     /// The JIT patch: `table.grow` by the passive segment's length (return if
@@ -599,6 +1036,57 @@ pub(crate) enum BadImport {
     FloatGlobalType,
 }
 
+/// What a side imports from main (by export name), in its import order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Import {
+    /// `table` as `$t`.
+    Table(Limits),
+    /// `aux` as `$aux`.
+    Aux(Limits),
+    /// `memory` (unless it has its own).
+    Memory(Limits),
+    /// `tbaseK` (i32), for segment offsets and global initialisers.
+    TBase(usize),
+    /// `mbaseK` (i32), for data segment offsets.
+    MBase(usize),
+    /// `frefK` (funcref), for element items and global initialisers.
+    FRef(usize),
+    /// `gm0` (mut i32).
+    Gm0,
+    /// `note`, at declaration `dup` of `i_v`.
+    Note(u8),
+    /// `mg`, at declaration `dup` of `i_i`.
+    Mg(u8),
+    /// `gf`, `gd` (mutable) or `cf`, `cd`.
+    FGlobal(FTy, bool),
+    Bad(BadImport),
+}
+
+impl Import {
+    fn render(self) -> String {
+        match self {
+            Import::Table(l) => format!("(import \"main\" \"table\" (table $t {l} funcref))"),
+            Import::Aux(l) => format!("(import \"main\" \"aux\" (table $aux {l} funcref))"),
+            Import::Memory(l) => format!("(import \"main\" \"memory\" (memory {l}))"),
+            Import::TBase(k) => format!("(import \"main\" \"tbase{k}\" (global $tbase{k} i32))"),
+            Import::MBase(k) => format!("(import \"main\" \"mbase{k}\" (global $mbase{k} i32))"),
+            Import::FRef(k) => format!("(import \"main\" \"fref{k}\" (global $fref{k} funcref))"),
+            Import::Gm0 => "(import \"main\" \"gm0\" (global $gm0 (mut i32)))".into(),
+            Import::Note(dup) => format!("(import \"main\" \"note\" (func $note (type {})))", type_name(Sig::IV, dup)),
+            Import::Mg(dup) => format!("(import \"main\" \"mg\" (func $mg (type {})))", type_name(Sig::II, dup)),
+            Import::FGlobal(ty, mutable) => {
+                let (id, t) = (float::global(ty, mutable), ty.name());
+                let decl = if mutable { format!("(mut {t})") } else { t.to_string() };
+                format!("(import \"main\" \"{}\" (global {id} {decl}))", &id[1..])
+            }
+            Import::Bad(BadImport::MissingExport) => "(import \"main\" \"nosuch\" (func (type $v_i)))".into(),
+            Import::Bad(BadImport::FuncType) => "(import \"main\" \"note\" (func (type $l_l)))".into(),
+            Import::Bad(BadImport::GlobalMutability) => "(import \"main\" \"gm0\" (global i32))".into(),
+            Import::Bad(BadImport::FloatGlobalType) => "(import \"main\" \"gf\" (global (mut f64)))".into(),
+        }
+    }
+}
+
 /// What a side that imports main's float globals writes to them with its
 /// exports `put_gf` and `put_gd`: expressions that may choose a NaN.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -607,37 +1095,46 @@ pub(crate) struct Puts {
     pub gd: FExpr,
 }
 
-/// A side module definition (`(module definition $sideN …)`): it imports
-/// main's table, memory and some globals and functions, and adds its own
-/// functions through segments, its start function and its exports.
+/// A side module definition (`(module definition $sideN …)`, or `$libK`
+/// drawn from the pool): it imports main's table, memory and some globals
+/// and functions, and adds its own functions (and maybe tables and
+/// globals) through segments, its start function and its exports.
 #[derive(Clone, Debug)]
 pub(crate) struct SideDef {
     pub name: String,
-    pub table: Limits,
-    /// The import of main's memory (ignored when `own_memory` is set).
-    pub memory: Limits,
+    /// Library `k` of the pool: its text is the same in every case.
+    pub pool: Option<usize>,
+    pub types: Types,
+    /// Its imports of main's table, memory, functions and globals (those
+    /// that segments and initialisers read are added by [`SideDef::imports`]).
+    pub imports: Vec<Import>,
+    /// The order of its imports and of its defined globals (keys of [`permuted`]).
+    pub import_key: u64,
+    pub global_key: u64,
     /// Pages of a memory of its own, instead of main's: its data segments,
     /// loads and stores use it, and a failed instantiation leaves functions
     /// that still read it.
     pub own_memory: Option<u32>,
-    pub imports_note: bool,
-    pub imports_gm0: bool,
-    /// It declares the float types (the scenario has floats).
+    /// Tables it defines beside the imported ones (`$o0`, …).
+    pub own_tables: Vec<Limits>,
+    /// It declares the float types.
     pub floats: bool,
     /// It imports main's float globals (`gf`, `gd`, `cf`, `cd`), and writes
     /// these to `gf` and `gd` with its exports `put_gf` and `put_gd`.
     pub fglobals: Option<Puts>,
-    pub bad_import: Option<BadImport>,
     pub counter: i32,
+    /// Its defined globals besides `$c`: `$g0`, `$g1`, …
+    pub globals: Vec<Init>,
     pub funcs: Vec<FuncDef>,
     pub elems: Vec<ElemSeg>,
-    /// The passive segment `$code` (indices into `funcs`), if not empty.
-    pub passive: Vec<usize>,
+    /// The passive segment `$code`, if not empty.
+    pub passive: Vec<Item>,
     pub datas: Vec<DataSeg>,
     pub start: Option<Start>,
     /// Whether it exports its functions (`fN`) and table/memory operations.
     pub exports: bool,
-    /// Of those, the ones the scenario calls (the others are not written out).
+    /// Of those, the ones the scenario calls (the others are not written
+    /// out, unless it is a library of the pool).
     pub used: BTreeSet<String>,
 }
 
@@ -647,80 +1144,138 @@ impl SideDef {
         self.exports
             && match op {
                 "init" | "drop" => !self.passive.is_empty(),
-                "set_gm0" => self.imports_gm0,
+                "set_gm0" => self.has(Import::Gm0),
                 "set_gf" | "set_gd" | "put_gf" | "put_gd" => self.fglobals.is_some(),
                 "msize" | "mgrow" | "load" => self.own_memory.is_none(),
                 _ => true,
             }
     }
 
-    fn tbases(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = self
-            .elems
-            .iter()
-            .filter_map(|e| match e.offset {
-                Offset::Global(k) => Some(k),
-                Offset::Const(_) => None,
-            })
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+    /// Whether its explicit imports include `i` (for `Note` and `Mg`, at any declaration).
+    pub(crate) fn has(&self, i: Import) -> bool {
+        self.imports.iter().any(|x| match (x, i) {
+            (Import::Note(_), Import::Note(_)) | (Import::Mg(_), Import::Mg(_)) => true,
+            _ => *x == i,
+        })
     }
 
-    fn mbases(&self) -> Vec<usize> {
-        let mut v: Vec<usize> = self
-            .datas
+    pub(crate) fn imports_note(&self) -> bool {
+        self.has(Import::Note(0))
+    }
+
+    /// Adds an import (last, unless it has it).
+    pub(crate) fn add_import(&mut self, i: Import) {
+        if !self.has(i) {
+            self.imports.push(i);
+        }
+    }
+
+    /// Every import, in its order: the explicit ones and those its
+    /// segments and global initialisers read.
+    pub(crate) fn all_imports(&self) -> Vec<Import> {
+        let mut all = self.imports.clone();
+        let mut add = |i: Import| {
+            if !all.contains(&i) {
+                all.push(i);
+            }
+        };
+        for e in &self.elems {
+            if let Offset::Global(k) = e.offset {
+                add(Import::TBase(k));
+            }
+            for item in &e.items {
+                if let Item::FRef(k) = item {
+                    add(Import::FRef(*k));
+                }
+            }
+        }
+        for item in &self.passive {
+            if let Item::FRef(k) = item {
+                add(Import::FRef(*k));
+            }
+        }
+        for d in &self.datas {
+            if let Offset::Global(k) = d.offset {
+                add(Import::MBase(k));
+            }
+        }
+        for g in &self.globals {
+            match g {
+                Init::TBase(k) => add(Import::TBase(*k)),
+                Init::FRef(k) => add(Import::FRef(*k)),
+                _ => {}
+            }
+        }
+        if let Some(Start { writes, .. }) = &self.start {
+            for w in writes {
+                if let Write::TableGrow { item: Item::FRef(k), .. } = w {
+                    add(Import::FRef(*k));
+                }
+            }
+        }
+        if self.own_memory.is_some() {
+            all.retain(|i| !matches!(i, Import::Memory(_)));
+        }
+        permuted(all, self.import_key)
+    }
+
+    /// Its tables in index order: the imported ones in import order, then its own.
+    pub(crate) fn tables(&self) -> Vec<TableId> {
+        let mut t: Vec<TableId> = self
+            .all_imports()
             .iter()
-            .filter_map(|d| match d.offset {
-                Offset::Global(k) => Some(k),
-                Offset::Const(_) => None,
+            .filter_map(|i| match i {
+                Import::Table(_) => Some(TableId::Shared),
+                Import::Aux(_) => Some(TableId::Aux),
+                _ => None,
             })
             .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+        t.extend((0..self.own_tables.len()).map(|k| TableId::Own(k as u8)));
+        t
+    }
+
+    /// The index of table `t` in its table index space.
+    pub(crate) fn table_index(&self, t: TableId) -> u32 {
+        self.tables().iter().position(|x| *x == t).expect("a table of the side") as u32
+    }
+
+    /// How many globals it imports.
+    pub(crate) fn imported_globals(&self) -> usize {
+        let global = |i: &Import| {
+            matches!(
+                i,
+                Import::TBase(_)
+                    | Import::MBase(_)
+                    | Import::FRef(_)
+                    | Import::Gm0
+                    | Import::FGlobal(..)
+                    | Import::Bad(BadImport::GlobalMutability | BadImport::FloatGlobalType)
+            )
+        };
+        self.all_imports().iter().filter(|i| global(i)).count()
     }
 
     /// The module's text, opened by `header`: `(module definition $side0`,
-    /// `(module $i3` or `(module`.
+    /// `(module $i3` or `(module`. It carries its name in an `@name`
+    /// annotation (the module name of its name section), so that its bytes
+    /// are the same whichever way the script names it: compiled once.
     pub(crate) fn render(&self, header: &str) -> String {
-        let mut s = format!("{header}\n");
-        s += &types(self.floats);
-        let _ = writeln!(s, "  (import \"main\" \"table\" (table {} funcref))", self.table);
-        if self.own_memory.is_none() {
-            let _ = writeln!(s, "  (import \"main\" \"memory\" (memory {}))", self.memory);
-        }
-        for k in self.tbases() {
-            let _ = writeln!(s, "  (import \"main\" \"tbase{k}\" (global $tbase{k} i32))");
-        }
-        for k in self.mbases() {
-            let _ = writeln!(s, "  (import \"main\" \"mbase{k}\" (global $mbase{k} i32))");
-        }
-        if self.imports_note {
-            s += "  (import \"main\" \"note\" (func $note (type $i_v)))\n";
-        }
-        if self.imports_gm0 {
-            s += "  (import \"main\" \"gm0\" (global $gm0 (mut i32)))\n";
-        }
-        if self.fglobals.is_some() {
-            for (ty, mutable) in [(FTy::F32, true), (FTy::F64, true), (FTy::F32, false), (FTy::F64, false)] {
-                let (id, t) = (float::global(ty, mutable), ty.name());
-                let decl = if mutable { format!("(mut {t})") } else { t.to_string() };
-                let _ = writeln!(s, "  (import \"main\" \"{}\" (global {id} {decl}))", &id[1..]);
-            }
-        }
-        match self.bad_import {
-            None => {}
-            Some(BadImport::MissingExport) => s += "  (import \"main\" \"nosuch\" (func (type $v_i)))\n",
-            Some(BadImport::FuncType) => s += "  (import \"main\" \"note\" (func (type $l_l)))\n",
-            Some(BadImport::GlobalMutability) => s += "  (import \"main\" \"gm0\" (global i32))\n",
-            Some(BadImport::FloatGlobalType) => s += "  (import \"main\" \"gf\" (global (mut f64)))\n",
+        let mut s = format!("{header} (@name \"{}\")\n", self.name);
+        s += &self.types.render();
+        for i in self.all_imports() {
+            let _ = writeln!(s, "  {}", i.render());
         }
         if let Some(pages) = self.own_memory {
             let _ = writeln!(s, "  (memory {pages})");
         }
-        let _ = writeln!(s, "  (global $c (mut i32) (i32.const {}))", self.counter);
+        for (k, l) in self.own_tables.iter().enumerate() {
+            let _ = writeln!(s, "  (table $o{k} {l} funcref)");
+        }
+        let mut globals = vec![format!("  (global $c (mut i32) (i32.const {}))\n", self.counter)];
+        for (k, g) in self.globals.iter().enumerate() {
+            globals.push(format!("  (global $g{k} {})\n", g.render()));
+        }
+        s += &permuted(globals, self.global_key).concat();
         for (i, f) in self.funcs.iter().enumerate() {
             let _ = writeln!(s, "  {}", f.render(&format!("f{i}"), None));
         }
@@ -738,24 +1293,42 @@ impl SideDef {
 
     fn render_segments(&self) -> String {
         let mut s = String::new();
-        let item = |i: &Item| match i {
+        let expr = |i: &Item| match i {
             Item::Own(k) => format!(" (ref.func $f{k})"),
             Item::Note => " (ref.func $note)".to_string(),
             Item::Null => " (ref.null func)".to_string(),
+            Item::FRef(k) => format!(" (global.get $fref{k})"),
+        };
+        let payload = |items: &[Item], exprs: bool| -> String {
+            let indices = !exprs && items.iter().all(|i| matches!(i, Item::Own(_) | Item::Note));
+            if indices {
+                let names: String = items
+                    .iter()
+                    .map(|i| match i {
+                        Item::Own(k) => format!(" $f{k}"),
+                        _ => " $note".to_string(),
+                    })
+                    .collect();
+                format!("func{names}")
+            } else {
+                format!("funcref{}", items.iter().map(expr).collect::<String>())
+            }
         };
         for e in &self.elems {
             let off = match e.offset {
                 Offset::Const(c) => format!("(i32.const {c})"),
                 Offset::Global(k) => format!("(global.get $tbase{k})"),
             };
-            let items: String = e.items.iter().map(item).collect();
-            let _ = writeln!(s, "  (elem {off} funcref{items})");
+            let _ = writeln!(s, "  (elem (table {}) {off} {})", e.table.id(), payload(&e.items, e.exprs));
         }
         if !self.passive.is_empty() {
-            let items: String = self.passive.iter().map(|&k| format!(" $f{k}")).collect();
-            let _ = writeln!(s, "  (elem $code func{items})");
+            let _ = writeln!(s, "  (elem $code {})", payload(&self.passive, false));
         }
-        let all: String = (0..self.funcs.len()).map(|k| format!(" $f{k}")).collect();
+        let mut all: String = (0..self.funcs.len()).map(|k| format!(" $f{k}")).collect();
+        if self.imports_note() {
+            // Code may take `ref.func $note` too (a start's `table.grow`).
+            all += " $note";
+        }
         let _ = writeln!(s, "  (elem declare func{all})");
         for d in &self.datas {
             let off = match d.offset {
@@ -776,10 +1349,27 @@ impl SideDef {
                 Write::Note(v) => format!("(call $note (i32.const {v}))"),
                 Write::Gm0(v) => format!("(global.set $gm0 (i32.const {v}))"),
                 Write::Store { addr, value } => format!("(i32.store (i32.const {addr}) (i32.const {value}))"),
-                Write::TableSet(slot) => format!("(table.set (i32.const {slot}) (ref.func $f0))"),
+                Write::TableSet(slot) => format!("(table.set $t (i32.const {slot}) (ref.func $f0))"),
                 Write::FGlobal(ty, bits) => {
                     let (g, t) = (float::global(*ty, true), ty.name());
                     format!("(global.set {g} ({t}.const {}))", float::literal(*ty, *bits))
+                }
+                Write::TableGrow { n, item } => {
+                    let init = match item {
+                        Item::Own(k) => format!("(ref.func $f{k})"),
+                        Item::Note => "(ref.func $note)".into(),
+                        Item::Null => "(ref.null func)".into(),
+                        Item::FRef(k) => format!("(global.get $fref{k})"),
+                    };
+                    format!("(drop (table.grow $t {init} (i32.const {n})))")
+                }
+                Write::MemGrow { cap } => {
+                    format!("(if (i32.lt_u (memory.size) (i32.const {cap})) (then (drop (memory.grow (i32.const 1)))))")
+                }
+                Write::StoreTop(v) => {
+                    format!(
+                        "(i32.store (i32.sub (i32.shl (memory.size) (i32.const 16)) (i32.const 4)) (i32.const {v}))"
+                    )
                 }
             };
             let _ = writeln!(s, "    {line}");
@@ -787,17 +1377,17 @@ impl SideDef {
         match &start.end {
             End::Return => {}
             End::Unreachable => s += "    (unreachable)\n",
-            End::CallIndirect { slot, sig, args } => {
+            End::CallIndirect { slot, sig, dup, args } => {
                 let args: String = args.for_sig(*sig).iter().map(|v| format!(" {v}")).collect();
-                let call = format!("(call_indirect (type ${}){args} (i32.const {slot}))", sig.name());
+                let call = format!("(call_indirect $t (type {}){args} (i32.const {slot}))", type_name(*sig, *dup));
                 let call = if *sig == Sig::IV { call } else { format!("(drop {call})") };
                 let _ = writeln!(s, "    {call}");
             }
             End::JitPatch { fps } => {
                 let n = self.passive.len();
-                let _ = writeln!(s, "    (local.set $base (table.grow (ref.null func) (i32.const {n})))");
+                let _ = writeln!(s, "    (local.set $base (table.grow $t (ref.null func) (i32.const {n})))");
                 s += "    (if (i32.eq (local.get $base) (i32.const -1)) (then (return)))\n";
-                let _ = writeln!(s, "    (table.init $code (local.get $base) (i32.const 0) (i32.const {n}))");
+                let _ = writeln!(s, "    (table.init $t $code (local.get $base) (i32.const 0) (i32.const {n}))");
                 s += "    (elem.drop $code)\n";
                 for (i, fp) in fps.iter().enumerate() {
                     let _ = writeln!(
@@ -813,32 +1403,78 @@ impl SideDef {
         s
     }
 
-    fn render_exports(&self) -> String {
+    /// Every exported operation, by name; [`SideDef::render`] writes the
+    /// used ones (a library of the pool: all).
+    fn exports(&self) -> Vec<(String, String)> {
         let mut w: Vec<(String, String)> = Vec::new();
         let mut add = |name: &str, text: &str| w.push((name.to_string(), text.to_string()));
         for k in 0..self.funcs.len() {
             add(&format!("f{k}"), &format!("(export \"f{k}\" (func $f{k}))"));
         }
-        add("size", "(func (export \"size\") (result i32) (table.size))");
-        add("grow", "(func (export \"grow\") (param i32) (result i32) (table.grow (ref.func $f0) (local.get 0)))");
-        add("put0", "(func (export \"put0\") (param i32) (table.set (local.get 0) (ref.func $f0)))");
-        add("fill", "(func (export \"fill\") (param i32 i32) (table.fill (local.get 0) (ref.func $f0) (local.get 1)))");
+        add("size", "(func (export \"size\") (result i32) (table.size $t))");
+        add("grow", "(func (export \"grow\") (param i32) (result i32) (table.grow $t (ref.func $f0) (local.get 0)))");
+        add("put0", "(func (export \"put0\") (param i32) (table.set $t (local.get 0) (ref.func $f0)))");
+        add(
+            "fill",
+            "(func (export \"fill\") (param i32 i32) (table.fill $t (local.get 0) (ref.func $f0) (local.get 1)))",
+        );
         add(
             "copy",
-            "(func (export \"copy\") (param i32 i32 i32) (table.copy (local.get 0) (local.get 1) (local.get 2)))",
+            "(func (export \"copy\") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))",
         );
         if !self.passive.is_empty() {
             add(
                 "init",
                 "(func (export \"init\") (param i32 i32 i32) \
-                 (table.init $code (local.get 0) (local.get 1) (local.get 2)))",
+                 (table.init $t $code (local.get 0) (local.get 1) (local.get 2)))",
             );
             add("drop", "(func (export \"drop\") (elem.drop $code))");
         }
-        add("msize", "(func (export \"msize\") (result i32) (memory.size))");
-        add("mgrow", "(func (export \"mgrow\") (param i32) (result i32) (memory.grow (local.get 0)))");
-        add("load", "(func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))");
-        if self.imports_gm0 {
+        let tables = self.tables();
+        // Through its other tables, at the types of its own functions (a
+        // library is written with every export: keep it small).
+        let mut sigs: Vec<Sig> = self.funcs.iter().map(|f| f.sig).collect();
+        sigs.sort_unstable();
+        sigs.dedup();
+        for t in &tables {
+            if *t == TableId::Shared {
+                continue;
+            }
+            for sig in &sigs {
+                let name = call_export(*sig, *t);
+                add(&name, &call_wrapper(&name, *sig, 0, *t));
+            }
+        }
+        for dst in &tables {
+            for src in &tables {
+                if dst != src {
+                    add(&copy_export(*dst, *src), &copy_wrapper(*dst, *src));
+                }
+            }
+        }
+        for (k, g) in self.globals.iter().enumerate() {
+            if g.is_i32() {
+                add(&format!("gval{k}"), &format!("(func (export \"gval{k}\") (result i32) (global.get $g{k}))"));
+            } else {
+                add(
+                    &format!("gput{k}"),
+                    &format!("(func (export \"gput{k}\") (param i32) (table.set $t (local.get 0) (global.get $g{k})))"),
+                );
+                add(
+                    &format!("ggrow{k}"),
+                    &format!(
+                        "(func (export \"ggrow{k}\") (param i32) (result i32) \
+                         (table.grow $t (global.get $g{k}) (local.get 0)))"
+                    ),
+                );
+            }
+        }
+        if self.own_memory.is_none() {
+            add("msize", "(func (export \"msize\") (result i32) (memory.size))");
+            add("mgrow", "(func (export \"mgrow\") (param i32) (result i32) (memory.grow (local.get 0)))");
+            add("load", "(func (export \"load\") (param i32) (result i32) (i32.load (local.get 0)))");
+        }
+        if self.has(Import::Gm0) {
             add("set_gm0", "(func (export \"set_gm0\") (param i32) (global.set $gm0 (local.get 0)))");
         }
         if let Some(puts) = &self.fglobals {
@@ -854,6 +1490,15 @@ impl SideDef {
                 );
             }
         }
-        w.into_iter().filter(|(name, _)| self.used.contains(name)).map(|(_, text)| format!("  {text}\n")).collect()
+        w
+    }
+
+    fn render_exports(&self) -> String {
+        let whole = self.pool.is_some();
+        self.exports()
+            .into_iter()
+            .filter(|(name, _)| whole || self.used.contains(name))
+            .map(|(_, text)| format!("  {text}\n"))
+            .collect()
     }
 }
