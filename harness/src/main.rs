@@ -435,18 +435,24 @@ fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
         known: load_known(&args.known)?,
     };
     let (mut last, mut last_events) = (0.0, 0.0);
+    // On a terminal a line redrawn every second; in a CI log a line every 10 s.
+    let (terminal, every) = match std::io::stderr().is_terminal() {
+        true => (true, 1.0),
+        false => (false, 10.0),
+    };
     let summary = campaign::run(&opts, &mut |s, t| {
         // Every 30 s, a line of its own: the linking events so far.
         if t - last_events >= 30.0 {
             last_events = t;
-            eprintln!("\r[{t:>5.0}s] events: {}", s.events.compact());
+            eprintln!("{}[{t:>5.0}s] events: {}", if terminal { "\r" } else { "" }, s.events.compact());
         }
-        if t - last >= 1.0 {
+        if t - last >= every {
             last = t;
             let pending = s.saved.iter().filter(|f| f.minimised == campaign::Minimised::Pending).count();
+            let (start, end) = if terminal { ("\r", "  ") } else { ("", "\n") };
             eprint!(
-                "\r[{t:>5.0}s] {} cases ({:.0}/s): {} agree, {} poisoned, {} diverged ({} known), {} findings \
-                 ({pending} being minimised)  ",
+                "{start}[{t:>5.0}s] {} cases ({:.0}/s): {} agree, {} poisoned, {} diverged ({} known), {} findings \
+                 ({pending} being minimised){end}",
                 s.cases,
                 s.cases as f64 / t.max(0.001),
                 s.agree,
@@ -458,7 +464,9 @@ fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
             let _ = std::io::stderr().flush();
         }
     })?;
-    eprintln!();
+    if terminal {
+        eprintln!();
+    }
     print!("{}", summary.text());
     // A finding without a known finding's signature fails the run.
     Ok(summary.new_findings == 0)
