@@ -230,7 +230,7 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let (n, engine) = ((x >> 33) % 9, ["e", "f"][(x >> 20) as usize % 2]);
             let bytes = vec![n as u8; 1 + (n as usize * 3)];
-            if (x >> 40) % 50 == 0 {
+            if (x >> 40).is_multiple_of(50) {
                 cache.forget(engine);
             } else {
                 assert_eq!(cache.get_or_compile(engine, &bytes, || (engine, n)), (engine, n));

@@ -53,9 +53,10 @@ pub struct WasmiEngine {
 
 /// Modules a shared wasmi engine compiles before a new one replaces it.
 /// wasmi keeps every function an engine compiled until the engine is
-/// dropped (its code map only grows), and a campaign's worker compiles
-/// thousands; a few hundred KiB each at most, and renewing costs nothing
-/// a case would notice.
+/// dropped (its code map only grows): about 2 KiB per generated module,
+/// measured as a worker's memory growing by 37 MiB over 2,000 cases (17,000
+/// modules) without renewal, and staying flat with it. A new engine costs
+/// nothing a case would notice; the cache forgets the old one's modules.
 const RENEW_AFTER: u64 = 2_000;
 
 /// The wasmi engine that this process's adapters share, per call depth
