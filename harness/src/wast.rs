@@ -526,6 +526,11 @@ impl<'a> Runner<'a> {
         for h in due {
             let stopped: Vec<usize> =
                 h.engine.split('+').filter_map(|n| self.engines.iter().position(|e| e.name() == n)).collect();
+            // A halt of engines that had stopped already (a crash that an
+            // earlier run placed later, before undefined behaviour moved it).
+            if !stopped.is_empty() && stopped.iter().all(|&e| self.report.lanes[e].stop.is_some()) {
+                continue;
+            }
             for &e in &stopped {
                 self.stop(e, StopKind::Crashed, h.what.clone());
             }

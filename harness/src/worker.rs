@@ -167,7 +167,7 @@ pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> Script
         if halts.len() >= engines.len() {
             return partial(script, engines, &halts, crash);
         }
-        let culprit = attribute(iso, script, engines, &halts);
+        let culprit = attribute(iso, script, engines, &halts, crash.line);
         if crash.signature == HANG && culprit.contains('+') {
             // No engine with the reference alone runs out of time: the time
             // is the harness's (or the sum of all), not an engine's hang.
@@ -186,8 +186,11 @@ pub fn run_isolated(iso: &Isolation, script: &str, engines: &[String]) -> Script
 /// others. A crash anywhere in the script counts (undefined behaviour may
 /// show at another step in another process); if that step is earlier, the
 /// rerun with the halt crashes there, and is placed again.
-fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt]) -> String {
-    let halted = |e: &String| halts.iter().any(|h| h.engine.split('+').any(|n| n == e));
+fn attribute(iso: &Isolation, script: &str, engines: &[String], halts: &[Halt], line: usize) -> String {
+    // Only an engine halted before the crash's step is out of suspicion: one
+    // halted at a later step (undefined behaviour that crashed later in
+    // another run) still ran this one.
+    let halted = |e: &String| halts.iter().any(|h| h.line <= line && h.engine.split('+').any(|n| n == e));
     let live: Vec<&String> = engines[1..].iter().filter(|e| !halted(e)).collect();
     if engines.len() == 1 || spawn(iso, script, &engines[..1], &[]).is_err() {
         return engines[0].clone();
